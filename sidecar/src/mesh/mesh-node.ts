@@ -232,11 +232,11 @@ export class MeshNode {
   private onDiscovery (info: PeerInfo): void {
     const id = info.id.toString()
     if (this.node.getConnections(info.id).length > 0 || this.dialing.has(id)) return
-    this.log.info('mDNS found %s at %s', id, info.multiaddrs.map(String).join(' '))
+    this.log.info('discovered %s at %s', id, info.multiaddrs.map(String).join(' '))
     this.dialing.add(id)
     this.node.dial(info.id).then(
       () => this.dialing.delete(id),
-      (err) => { this.dialing.delete(id); this.log.warn('dial of mDNS-discovered %s failed: %s', id, err) }
+      (err) => { this.dialing.delete(id); this.log.warn('dial of discovered %s failed: %s', id, err) }
     )
   }
 
