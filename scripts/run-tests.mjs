@@ -25,7 +25,10 @@ function run (label, cmd, args, { countTests = false, env = {} } = {}) {
     p.stdout.on('data', (d) => { process.stdout.write(d); tail = (tail + d.toString()).slice(-4000) })
     p.on('exit', (code) => {
       if (countTests) {
-        const n = (k) => Number((new RegExp(`ℹ ${k} (\\d+)`).exec(tail) ?? [])[1] ?? 0)
+        // node:test's spec reporter ends with "ℹ pass N"; other suites print "N passed, N failed[, N skipped]"
+        const plain = /(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$/m.exec(tail)
+        const fromPlain = { pass: plain?.[1], fail: plain?.[2], skipped: plain?.[3] }
+        const n = (k) => Number((new RegExp(`ℹ ${k} (\\d+)`).exec(tail) ?? [])[1] ?? fromPlain[k] ?? 0)
         totals.passed += n('pass'); totals.failed += n('fail'); totals.skipped += n('skipped') + n('todo')
         if (code !== 0 && n('fail') === 0) { totals.failed += 1; failures.push(`${label} (exit ${code})`) } else if (n('fail') > 0) failures.push(label)
       } else if (code !== 0) { totals.failed += 1; failures.push(`${label} (exit ${code})`) } else totals.passed += 1
@@ -38,7 +41,7 @@ const testArgs = ['--test', '--test-reporter=spec', '--test-timeout=300000']
 await run('generated protocol files match schemas/', node, ['scripts/gen-protocol.mjs', '--check'])
 await run('typecheck', node, [join(root, 'node_modules/typescript/bin/tsc'), '-p', '.'])
 await run('build', node, ['esbuild.mjs'])
-const unit = [...findTests(join(root, 'sidecar/src')), ...findTests(join(root, 'test/unit'))]
+const unit = [...findTests(join(root, 'sidecar/src')), ...findTests(join(root, 'extension/src')), ...findTests(join(root, 'test/unit'))]
 if (unit.length) await run('unit tests', node, [...testArgs, ...unit], { countTests: true })
 const integration = findTests(join(root, 'test/integration'))
 if (integration.length) await run('integration tests (real sidecar processes)', node, [...testArgs, '--test-concurrency=1', ...integration], { countTests: true })
