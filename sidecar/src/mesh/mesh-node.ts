@@ -90,7 +90,11 @@ export class MeshNode {
     this.lastAddrs = JSON.stringify(this.listenAddrs())
     this.log.info('mesh %s (%s) node %s listening on %s', this.mesh.name, this.mesh.id, this.peerId, this.listenAddrs().join(' ') || '(nothing)')
     for (const rec of this.book.list()) await this.rememberAddrs(rec)
-    for (const b of this.opts.bootstrap) void this.dialAddr(b)
+    // a bootstrap address may be stale or belong to another mesh (the Noise prologue then fails the
+    // handshake): log it, never let the rejection go unhandled, which would end the process
+    for (const b of this.opts.bootstrap) {
+      this.dialAddr(b).catch((err) => this.log.warn('bootstrap dial of %s failed: %s', b, err))
+    }
     this.redialTimer = setInterval(() => this.redialTick(), REDIAL_TICK_MS)
     this.redialTimer.unref()
     this.redialTick()

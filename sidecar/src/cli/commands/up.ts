@@ -41,6 +41,8 @@ export const up: Command = {
       if (!Number.isInteger(parentPid) || parentPid <= 0) throw new UsageError(`--parent-pid must be a process id, not "${v['parent-pid']}"`)
     }
     const log = createLogger({ ...(isLogLevel(level) ? { level } : {}), file: statePaths(stateDir).log })
+    // a daemon keeps serving: a stray rejection in a libp2p callback is a bug to log, not a reason to drop every peer
+    process.on('unhandledRejection', (err) => log.error('unhandled rejection (please report): %s', (err as Error)?.stack ?? err))
     let sidecar: Sidecar
     try {
       sidecar = await Sidecar.start({
