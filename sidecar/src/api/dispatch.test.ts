@@ -43,6 +43,7 @@ test('envelope errors map to their codes', async () => {
   assert.equal(await code('null'), 'INVALID_REQUEST')
   assert.equal(await code({ ...req('node.status'), v: 2 }), 'UNSUPPORTED_VERSION')
   assert.equal(await code({ v: 1, token: TOKEN, method: 'node.status' }), 'INVALID_REQUEST')
+  assert.equal(await code({ v: 1, id: 1, method: 'node.status' }), 'UNAUTHORIZED')
   assert.equal(await code({ ...req('node.status'), id: { x: 1 } }), 'INVALID_REQUEST')
   assert.equal(await code({ ...req('node.status'), extra: true }), 'INVALID_REQUEST')
   assert.equal(await code({ ...req('node.status'), method: 'NoDots' }), 'INVALID_REQUEST')
@@ -53,7 +54,9 @@ test('the token is checked before the method', async () => {
   assert.equal(await code({ ...req('node.status'), token: 'wrong' }), 'UNAUTHORIZED')
   assert.equal(await code({ ...req('no.such'), token: 'wrong' }), 'UNAUTHORIZED')
   const { token: _omit, ...noToken } = req('node.status')
-  assert.equal(await code(noToken), 'INVALID_REQUEST')
+  assert.equal(await code(noToken), 'UNAUTHORIZED')
+  assert.equal(await code({ ...req('node.status'), token: 5 }), 'UNAUTHORIZED')
+  assert.equal(await code({ ...req('node.status'), token: '' }), 'UNAUTHORIZED')
 })
 
 test('unknown methods and bad params are named', async () => {

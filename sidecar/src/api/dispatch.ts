@@ -64,12 +64,14 @@ export class Dispatcher {
       if (r === null || typeof r !== 'object' || Array.isArray(r)) throw new ApiError('INVALID_REQUEST', 'request must be a JSON object')
       if ((typeof r.id === 'string' && r.id.length >= 1 && r.id.length <= 128) || (Number.isSafeInteger(r.id))) id = r.id as EnvelopeRequestId
       if (r.v !== PROTOCOL_VERSION && r.v !== undefined) throw new ApiError('UNSUPPORTED_VERSION', `protocol version ${JSON.stringify(r.v)} is not supported; this sidecar speaks v${PROTOCOL_VERSION}`, { supported: [PROTOCOL_VERSION] })
+      // authenticate before anything else is checked, so an outsider learns nothing but UNAUTHORIZED
+      if (typeof r.token !== 'string' || !timingSafeEqual(digest(r.token), this.tokenDigest)) {
+        throw new ApiError('UNAUTHORIZED', `${typeof r.token === 'string' ? 'wrong' : 'missing'} token: read it from api.json in the state dir`)
+      }
       if (!validators.request(r)) {
         const d = describe(validators.request, '')
         throw new ApiError('INVALID_REQUEST', `invalid request envelope: ${d.message}`, { path: d.path })
       }
-      const given = digest(r.token as string)
-      if (!timingSafeEqual(given, this.tokenDigest)) throw new ApiError('UNAUTHORIZED', 'wrong or missing token: read it from api.json in the state dir')
       const method = r.method as string
       if (!KNOWN.has(method)) throw new ApiError('METHOD_NOT_FOUND', `unknown method "${method}"`, { methods: [...KNOWN] })
       const m = method as MethodName
