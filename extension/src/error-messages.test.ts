@@ -1,0 +1,60 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { ERROR_CODES } from '../../sidecar/src/gen/protocol-types.ts'
+import { MeshlinkError } from '../../sidecar/src/client/client.ts'
+import { describeError, InputError } from './error-messages.ts'
+import { format } from './l10n.ts'
+import { NodeTooOldError, SidecarNotFoundError } from './sidecar/resolve.ts'
+import { SidecarDownError, SidecarExitedError } from './sidecar/errors.ts'
+import { InvalidInviteCodeError } from './invite-code.ts'
+
+test('every protocol error code has its own message, with the sidecar\'s detail', () => {
+  const seen = new Set<string>()
+  for (const code of ERROR_CODES) {
+    const d = describeError(new MeshlinkError({ code, message: 'DETAIL-' + code }), format)
+    assert.equal(d.code, code)
+    assert.doesNotMatch(d.message, /^MeshLink failed/, code)
+    assert.doesNotMatch(d.message, /\{\d\}/, code)
+    seen.add(d.message.replace(/DETAIL-\w+/, ''))
+  }
+  assert.equal(seen.size, ERROR_CODES.length, 'two codes share a message')
+})
+
+test('the mapping switches on the code, not the message', () => {
+  const a = describeError(new MeshlinkError({ code: 'INVALID_INVITE', message: 'peer unreachable' }), format)
+  assert.match(a.message, /not a valid MeshLink invite code: peer unreachable/)
+  assert.deepEqual(a.remedies, [])
+  const b = describeError(new MeshlinkError({ code: 'INTERNAL', message: 'invalid invite' }), format)
+  assert.match(b.message, /sidecar failed/)
+  assert.deepEqual(b.remedies, [{ kind: 'showLogs' }])
+})
+
+test('Node too old: says what to set', () => {
+  const host = describeError(new NodeTooOldError('/vscode/electron', '20.18.1', false), format)
+  assert.match(host.message, /Node\.js 20\.18\.1.*22 or newer.*1\.101.*meshlink\.sidecar\.nodePath/)
+  assert.deepEqual(host.remedies, [{ kind: 'openSetting', setting: 'meshlink.sidecar.nodePath' }])
+  const setting = describeError(new NodeTooOldError('/usr/bin/node', '18.0.0', true), format)
+  assert.match(setting.message, /meshlink\.sidecar\.nodePath points to Node\.js 18\.0\.0 \(\/usr\/bin\/node\)/)
+})
+
+test('missing sidecar: names the variable or setting', () => {
+  assert.match(describeError(new SidecarNotFoundError('/x', 'MESHLINK_SIDECAR'), format).message, /MESHLINK_SIDECAR environment variable points to \/x/)
+  const s = describeError(new SidecarNotFoundError('/y', 'meshlink.sidecar.path'), format)
+  assert.match(s.message, /meshlink\.sidecar\.path points to \/y/)
+  assert.deepEqual(s.remedies, [{ kind: 'openSetting', setting: 'meshlink.sidecar.path' }])
+  assert.match(describeError(new SidecarNotFoundError('/ext/dist/meshlink.mjs', undefined), format).message, /bundled MeshLink sidecar is missing/)
+})
+
+test('sidecar down or crashed: offers a restart and the logs', () => {
+  const down = describeError(new SidecarDownError('it is stopped'), format)
+  assert.match(down.message, /not running: it is stopped/)
+  assert.deepEqual(down.remedies, [{ kind: 'startSidecar' }, { kind: 'showLogs' }])
+  assert.deepEqual(describeError(new SidecarExitedError(1, null, 'boom'), format).remedies, [{ kind: 'startSidecar' }, { kind: 'showLogs' }])
+})
+
+test('input errors are shown as they are; anything else still reads well', () => {
+  assert.equal(describeError(new InputError('Use 1 to 64 characters.'), format).message, 'Use 1 to 64 characters.')
+  assert.match(describeError(new InvalidInviteCodeError('MeshLink invite codes start with ML1.'), format).message, /not a valid MeshLink invite code: MeshLink invite codes start with ML1/)
+  assert.match(describeError('weird', format).message, /MeshLink failed: weird/)
+  assert.match(describeError(new TypeError('x'), format).message, /MeshLink failed: x/)
+})

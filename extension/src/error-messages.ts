@@ -1,0 +1,85 @@
+// The one place that turns errors into what a person reads, as syncthing's errors.go does for its
+// wire codes. Protocol errors are matched on their code (schemas/types/error-code.json), never on
+// their message; the sidecar's message is shown as a detail because it names the specific problem.
+import type { ErrorCode } from '../../sidecar/src/gen/protocol-types.ts'
+import type { Translate } from './l10n.ts'
+
+/** What the person can do about an error: becomes a button on the notification. */
+export type Remedy =
+  | { kind: 'showLogs' }
+  | { kind: 'startSidecar' }
+  | { kind: 'openSetting', setting: string }
+
+export interface ErrorDescription {
+  message: string
+  remedies: Remedy[]
+  /** The protocol error code, when the sidecar answered with one. */
+  code?: ErrorCode
+}
+
+/** Input a person typed that cannot be used; its message says why and is shown as is. */
+export class InputError extends Error {
+  readonly name = 'InputError'
+}
+
+const LOGS: Remedy = { kind: 'showLogs' }
+const START: Remedy = { kind: 'startSidecar' }
+
+/** Every protocol error code → message template ({0} is the sidecar's detail) and remedies. `satisfies` makes a new code in the schema a compile error here. */
+const CODE_MESSAGES = {
+  INVALID_INVITE: ['That is not a valid MeshLink invite code: {0}', []],
+  INVALID_PARAMS: ['MeshLink did not accept that: {0}', []],
+  NOT_FOUND: ['Not found: {0}', []],
+  PEER_UNREACHABLE: ['The peer could not be reached: {0}. It may be offline or on another network.', []],
+  NOT_READY: ['The MeshLink sidecar is still starting. Try again in a moment.', []],
+  TIMEOUT: ['The operation timed out: {0}', [LOGS]],
+  UNAUTHORIZED: ['The MeshLink sidecar rejected this window\'s API token (was it restarted by someone else?). Restart the sidecar.', [START, LOGS]],
+  INTERNAL: ['The MeshLink sidecar failed: {0}', [LOGS]],
+  PARSE_ERROR: ['The MeshLink sidecar could not read a request ({0}); the extension and sidecar versions may not match.', [LOGS]],
+  INVALID_REQUEST: ['The MeshLink sidecar rejected a request ({0}); the extension and sidecar versions may not match.', [LOGS]],
+  UNSUPPORTED_VERSION: ['The MeshLink sidecar speaks another protocol version ({0}); update the extension or the sidecar.', [LOGS]],
+  METHOD_NOT_FOUND: ['The MeshLink sidecar does not know this operation ({0}); it may be older than the extension.', [LOGS]],
+  MESSAGE_TOO_LARGE: ['The request was too large for the MeshLink sidecar ({0}).', []]
+} as const satisfies Record<ErrorCode, readonly [string, readonly Remedy[]]>
+
+function isProtocolError (err: unknown): err is Error & { code: ErrorCode } {
+  return err instanceof Error && err.name === 'MeshlinkError' && typeof (err as { code?: unknown }).code === 'string' && ((err as unknown as { code: string }).code in CODE_MESSAGES)
+}
+
+/** A person-readable message and remedies for any error a command can meet. */
+export function describeError (err: unknown, t: Translate): ErrorDescription {
+  if (isProtocolError(err)) {
+    const [template, remedies] = CODE_MESSAGES[err.code]
+    return { message: t(template, err.message.replace(/\.$/, '')), remedies: [...remedies], code: err.code }
+  }
+  if (!(err instanceof Error)) return { message: t('MeshLink failed: {0}', String(err)), remedies: [LOGS] }
+  const e = err as Error & Record<string, unknown>
+  switch (err.name) {
+    case 'InputError':
+      return { message: err.message, remedies: [] }
+    case 'InvalidInviteCodeError':
+      return { message: t('That is not a valid MeshLink invite code: {0}', err.message), remedies: [] }
+    case 'SidecarDownError':
+      return { message: t('The MeshLink sidecar is not running: {0}', err.message), remedies: [START, LOGS] }
+    case 'ClientTimeoutError':
+      return { message: t('The MeshLink sidecar did not answer in time. It may be busy or stuck.'), remedies: [START, LOGS] }
+    case 'NodeTooOldError':
+      return e.fromSetting
+        ? { message: t('meshlink.sidecar.nodePath points to Node.js {0} ({1}); the MeshLink sidecar needs Node.js 22 or newer. Set meshlink.sidecar.nodePath to a Node.js 22+ executable, or clear it to use VS Code\'s own runtime.', String(e.version), String(e.runtime)), remedies: [{ kind: 'openSetting', setting: 'meshlink.sidecar.nodePath' }] }
+        : { message: t('This VS Code runs extensions on Node.js {0}; the MeshLink sidecar needs Node.js 22 or newer. Update VS Code (1.101 or later), or set meshlink.sidecar.nodePath to a Node.js 22+ executable.', String(e.version)), remedies: [{ kind: 'openSetting', setting: 'meshlink.sidecar.nodePath' }] }
+    case 'SidecarNotFoundError':
+      return e.setting === 'MESHLINK_SIDECAR'
+        ? { message: t('The MESHLINK_SIDECAR environment variable points to {0}, which does not exist. Fix or unset it and restart VS Code.', String(e.path)), remedies: [] }
+        : e.setting !== undefined
+          ? { message: t('{0} points to {1}, which does not exist. Fix the setting or clear it.', String(e.setting), String(e.path)), remedies: [{ kind: 'openSetting', setting: String(e.setting) }] }
+          : { message: t('The bundled MeshLink sidecar is missing ({0}). Reinstall the extension, or set meshlink.sidecar.path.', String(e.path)), remedies: [{ kind: 'openSetting', setting: 'meshlink.sidecar.path' }] }
+    case 'SidecarExitedError':
+    case 'SidecarGaveUpError':
+    case 'HandshakeError':
+      return { message: t('The MeshLink sidecar could not start: {0}', err.message), remedies: [START, LOGS] }
+    case 'NotRunningError':
+      return { message: t('No MeshLink sidecar is running: {0}', err.message), remedies: [START, LOGS] }
+    default:
+      return { message: t('MeshLink failed: {0}', err.message), remedies: [LOGS] }
+  }
+}
