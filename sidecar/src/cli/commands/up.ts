@@ -60,11 +60,6 @@ export const up: Command = {
       }
       throw err
     }
-    if (v.handshake === true) process.stdout.write(JSON.stringify(sidecar.info) + '\n')
-    else {
-      const st = sidecar.status()
-      process.stderr.write(`meshlink: up as "${st.name}" (${st.peerId}) in mesh "${st.mesh.name}"; API in ${stateDir}/api.json; Ctrl-C to stop\n`)
-    }
     let signals = 0
     const onSignal = (sig: string): void => {
       if (++signals > 1) process.exit(EXIT.FAILED)
@@ -79,6 +74,13 @@ export const up: Command = {
         }
       }, PARENT_POLL_MS)
       t.unref()
+    }
+    // announce readiness only now: whoever reads the handshake may send SIGTERM at once, and before
+    // the handlers above exist that signal would kill the process without a clean shutdown
+    if (v.handshake === true) process.stdout.write(JSON.stringify(sidecar.info) + '\n')
+    else {
+      const st = sidecar.status()
+      process.stderr.write(`meshlink: up as "${st.name}" (${st.peerId}) in mesh "${st.mesh.name}"; API in ${stateDir}/api.json; Ctrl-C to stop\n`)
     }
     await sidecar.closed
     return EXIT.OK
