@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import { sleep } from './child-processes.ts'
+
+/**
+ * How busy the machine was around a phase. On a 2-core box other work moves every number, so each
+ * phase records the load before it and, during it, how much CPU went to processes that are not
+ * the bench or its children (children count once the bench has reaped them, which it does at the
+ * end of each phase).
+ */
+export interface MachineLoad {
+  load1: number
+  /** Share of all cores busy over the sampled window (from /proc/stat), null where unavailable. */
+  busyPct: number | null
+  /** Of that, the share used by processes other than this bench and its children. */
+  othersPct: number | null
+}
+
+interface Ticks { busy: number, total: number, ours: number }
+
+function ticks (): Ticks | undefined {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+    const idle = f[3] + (f[4] ?? 0) // idle + iowait
+    const total = f.reduce((a, b) => a + b, 0)
+    // /proc/self/stat fields 14-17: utime stime cutime cstime (clock ticks, like /proc/stat)
+    const self = readFileSync('/proc/self/stat', 'utf8')
+    const rest = self.slice(self.lastIndexOf(')') + 2).split(' ').map(Number)
+    const ours = rest[11] + rest[12] + rest[13] + rest[14]
+    return { busy: total - idle, total, ours }
+  } catch {
+    return undefined
+  }
+}
+
+function between (a: Ticks | undefined, b: Ticks | undefined): MachineLoad {
+  const ok = a !== undefined && b !== undefined && b.total > a.total
+  return {
+    load1: loadavg()[0],
+    busyPct: ok ? 100 * (b.busy - a.busy) / (b.total - a.total) : null,
+    othersPct: ok ? Math.max(0, 100 * ((b.busy - a.busy) - (b.ours - a.ours)) / (b.total - a.total)) : null
+  }
+}
+
+/** Samples the machine for `windowMs` while the bench itself is idle. */
+export async function sampleLoad (windowMs = 1_000): Promise<MachineLoad> {
+  const a = ticks()
+  await sleep(windowMs)
+  return between(a, ticks())
+}
+
+/** Starts watching; call the result when the phase is over (after its processes have exited). */
+export function watchLoad (): () => MachineLoad {
+  const a = ticks()
+  return () => between(a, ticks())
+}

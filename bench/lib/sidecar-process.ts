@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { spawnTracked, stopTracked, type Tracked } from './child-processes.ts'
+import type { ApiInfo } from '../../sidecar/src/daemon/api-info.ts'
+import { ROOT } from './paths.ts'
+
+/** The bundled CLI/sidecar built by `npm run build`. */
+export const SIDECAR_BUNDLE = join(ROOT, 'dist', 'meshlink.mjs')
+
+export interface RunningSidecar {
+  tracked: Tracked
+  info: ApiInfo
+  stateDir: string
+  /** performance.now() just before spawn() and when the handshake line arrived. */
+  spawnedAt: number
+  handshakeAt: number
+  stop(): Promise<number | string | null>
+}
+
+/**
+ * Starts `meshlink up --handshake` exactly as the brief and the integration tests do (loopback
+ * listen, no mDNS), plus --parent-pid so the sidecar exits by itself if the benchmark dies.
+ */
+export async function startSidecar (stateDir: string, timeoutMs = 15_000): Promise<RunningSidecar> {
+  const args = [SIDECAR_BUNDLE, 'up', '--handshake', '--state', stateDir,
+    '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--parent-pid', String(process.pid)]
+  const spawnedAt = performance.now()
+  const tracked = spawnTracked('meshlink up', process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let info: ApiInfo
+  try {
+    info = await tracked.lines.nextJson<ApiInfo>(timeoutMs, 'the handshake line')
+  } catch (err) {
+    await stopTracked(tracked)
+    throw err
+  }
+  const handshakeAt = performance.now()
+  return { tracked, info, stateDir, spawnedAt, handshakeAt, stop: () => stopTracked(tracked, 10_000) }
+}
+
+/** Resident and peak memory of a process from /proc/<pid>/status (Linux), in MB (10^6 bytes). */
+export function readMemory (pid: number): { rssMB: number, hwmMB: number } | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const kb = (k: string): number => Number((new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s) ?? [])[1] ?? Number.NaN)
+    return { rssMB: kb('VmRSS') * 1024 / 1e6, hwmMB: kb('VmHWM') * 1024 / 1e6 }
+  } catch {
+    return undefined
+  }
+}
