@@ -30,6 +30,7 @@
     if (!graph.self) {
       summary.textContent = ''
       svg.appendChild(el('text', { x: 0, y: 0, class: 'empty' }, strings.empty))
+      vscode.postMessage({ type: 'rendered', nodes: 0, edges: 0 })
       return
     }
     const online = graph.nodes.filter(n => n.online).length
@@ -63,14 +64,18 @@
       const p = pos.get(id)
       const g = el('g', { class: `node ${cls}`, transform: `translate(${p.x} ${p.y})` })
       g.appendChild(el('title', {}, `${label}\n${id}`))
+      g.appendChild(el('circle', { r, class: 'backdrop' }))
       g.appendChild(el('circle', { r }))
-      g.appendChild(el('text', { y: r + 18 }, clip(label, 28)))
+      // the label goes on the far side from the centre, off the edge line
+      const above = p.y < 0
+      g.appendChild(el('text', { y: above ? -(r + 10) : r + 20 }, clip(label, 28)))
       nodes.appendChild(g)
     }
     drawNode(graph.self.id, graph.self.label, 'self', 26)
     for (const node of graph.nodes) drawNode(node.id, node.label, node.online ? 'online' : 'offline', 18)
     svg.appendChild(nodes)
     if (n === 0) svg.appendChild(el('text', { x: 0, y: 90, class: 'empty' }, strings.alone))
+    vscode.postMessage({ type: 'rendered', nodes: n, edges: graph.edges.length })
   }
 
   window.addEventListener('message', (event) => {

@@ -32,6 +32,8 @@ export interface MeshlinkApi {
   statusBar(): StatusBarContent
   /** The graph the open mesh map shows (undefined while closed). */
   meshMapGraph(): MeshGraph | undefined
+  /** What the mesh map page reported drawing last (undefined until it drew). */
+  meshMapRendered(): { nodes: number, edges: number } | undefined
   /** The latest notifications. */
   messages(): readonly ShownMessage[]
   /** Fetches node.status and peers.list into the views now. */
@@ -128,6 +130,7 @@ export function activate (context: vscode.ExtensionContext): MeshlinkApi {
     peersViewRows: () => peersView.rows,
     statusBar: () => statusBar.shown,
     meshMapGraph: () => meshMap.graph,
+    meshMapRendered: () => meshMap.rendered,
     messages: () => notify.shown,
     refresh
   }

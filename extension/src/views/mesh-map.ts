@@ -22,6 +22,7 @@ export class MeshMap implements vscode.Disposable {
   private readonly media: vscode.Uri
   private readonly subs: vscode.Disposable[] = []
   private lastGraph: MeshGraph | undefined
+  private renderedValue: { nodes: number, edges: number } | undefined
 
   constructor (model: MeshModel, extensionUri: vscode.Uri) {
     this.model = model
@@ -31,6 +32,8 @@ export class MeshMap implements vscode.Disposable {
 
   /** The graph last sent to the page (undefined while closed). */
   get graph (): MeshGraph | undefined { return this.panel ? this.lastGraph : undefined }
+  /** What the page last reported drawing (undefined until it has drawn). */
+  get rendered (): { nodes: number, edges: number } | undefined { return this.panel ? this.renderedValue : undefined }
 
   show (): void {
     if (this.panel) { this.panel.reveal(); return }
@@ -49,8 +52,11 @@ export class MeshMap implements vscode.Disposable {
       title: vscode.l10n.t('MeshLink: Mesh Map'),
       lang: vscode.env.language
     })
-    w.onDidReceiveMessage((m: { type?: string }) => { if (m?.type === 'ready') this.post() }, undefined, this.subs)
-    panel.onDidDispose(() => { this.panel = undefined; this.lastGraph = undefined }, undefined, this.subs)
+    w.onDidReceiveMessage((m: { type?: string, nodes?: number, edges?: number }) => {
+      if (m?.type === 'ready') this.post()
+      if (m?.type === 'rendered') this.renderedValue = { nodes: Number(m.nodes) || 0, edges: Number(m.edges) || 0 }
+    }, undefined, this.subs)
+    panel.onDidDispose(() => { this.panel = undefined; this.lastGraph = undefined; this.renderedValue = undefined }, undefined, this.subs)
     this.post()
   }
 

@@ -202,6 +202,9 @@ export class MeshModel {
         if (!mesh) return { text: '$(sync~spin) MeshLink', tooltip: t('MeshLink: connecting to the sidecar…'), severity: 'normal' }
         const online = this.onlineCount
         const total = this.members.size
+        if (mesh.personal && total === 0) {
+          return { text: `$(radio-tower) ${t('MeshLink: no shared mesh')}`, tooltip: `${t('This machine is only in its own personal mesh. Create a mesh or join a teammate\'s.')} ${click}`, severity: 'normal' }
+        }
         return {
           text: `$(radio-tower) ${mesh.name} · ${online}/${total}`,
           tooltip: `${t('MeshLink mesh "{0}": {1} of {2} members online.', mesh.name, online, total)} ${click}`,
