@@ -49,7 +49,7 @@ test('sidecar down or crashed: offers a restart and the logs', () => {
   const down = describeError(new SidecarDownError('it is stopped'), format)
   assert.match(down.message, /not running: it is stopped/)
   assert.deepEqual(down.remedies, [{ kind: 'startSidecar' }, { kind: 'showLogs' }])
-  assert.deepEqual(describeError(new SidecarExitedError(1, null, 'boom'), format).remedies, [{ kind: 'startSidecar' }, { kind: 'showLogs' }])
+  assert.deepEqual(describeError(new SidecarExitedError(1, null, 'boom'), format).remedies, [{ kind: 'restartSidecar' }, { kind: 'showLogs' }])
 })
 
 test('input errors are shown as they are; anything else still reads well', () => {

@@ -8,6 +8,7 @@ import type { Translate } from './l10n.ts'
 export type Remedy =
   | { kind: 'showLogs' }
   | { kind: 'startSidecar' }
+  | { kind: 'restartSidecar' }
   | { kind: 'openSetting', setting: string }
 
 export interface ErrorDescription {
@@ -24,6 +25,7 @@ export class InputError extends Error {
 
 const LOGS: Remedy = { kind: 'showLogs' }
 const START: Remedy = { kind: 'startSidecar' }
+const RESTART: Remedy = { kind: 'restartSidecar' }
 
 /** Every protocol error code → message template ({0} is the sidecar's detail) and remedies. `satisfies` makes a new code in the schema a compile error here. */
 const CODE_MESSAGES = {
@@ -33,7 +35,7 @@ const CODE_MESSAGES = {
   PEER_UNREACHABLE: ['The peer could not be reached: {0}. It may be offline or on another network.', []],
   NOT_READY: ['The MeshLink sidecar is still starting. Try again in a moment.', []],
   TIMEOUT: ['The operation timed out: {0}', [LOGS]],
-  UNAUTHORIZED: ['The MeshLink sidecar rejected this window\'s API token (was it restarted by someone else?). Restart the sidecar.', [START, LOGS]],
+  UNAUTHORIZED: ['The MeshLink sidecar rejected this window\'s API token (was it restarted by someone else?). Restart the sidecar.', [RESTART, LOGS]],
   INTERNAL: ['The MeshLink sidecar failed: {0}', [LOGS]],
   PARSE_ERROR: ['The MeshLink sidecar could not read a request ({0}); the extension and sidecar versions may not match.', [LOGS]],
   INVALID_REQUEST: ['The MeshLink sidecar rejected a request ({0}); the extension and sidecar versions may not match.', [LOGS]],
@@ -62,7 +64,7 @@ export function describeError (err: unknown, t: Translate): ErrorDescription {
     case 'SidecarDownError':
       return { message: t('The MeshLink sidecar is not running: {0}', err.message), remedies: [START, LOGS] }
     case 'ClientTimeoutError':
-      return { message: t('The MeshLink sidecar did not answer in time. It may be busy or stuck.'), remedies: [START, LOGS] }
+      return { message: t('The MeshLink sidecar did not answer in time. It may be busy or stuck.'), remedies: [RESTART, LOGS] }
     case 'NodeTooOldError':
       return e.fromSetting
         ? { message: t('meshlink.sidecar.nodePath points to Node.js {0} ({1}); the MeshLink sidecar needs Node.js 22 or newer. Set meshlink.sidecar.nodePath to a Node.js 22+ executable, or clear it to use VS Code\'s own runtime.', String(e.version), String(e.runtime)), remedies: [{ kind: 'openSetting', setting: 'meshlink.sidecar.nodePath' }] }
@@ -76,7 +78,7 @@ export function describeError (err: unknown, t: Translate): ErrorDescription {
     case 'SidecarExitedError':
     case 'SidecarGaveUpError':
     case 'HandshakeError':
-      return { message: t('The MeshLink sidecar could not start: {0}', err.message), remedies: [START, LOGS] }
+      return { message: t('The MeshLink sidecar could not start: {0}', err.message), remedies: [RESTART, LOGS] }
     case 'NotRunningError':
       return { message: t('No MeshLink sidecar is running: {0}', err.message), remedies: [START, LOGS] }
     default:

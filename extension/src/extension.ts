@@ -24,6 +24,8 @@ const REFRESH_MS = 15_000
 export interface MeshlinkApi {
   /** activate()'s own duration, in ms. */
   readonly activationMs: number
+  /** From activation to the first running sidecar, in ms (undefined until then). */
+  readonly sidecarReadyMs: number | undefined
   readonly supervisor: SidecarSupervisor
   readonly model: MeshModel
   /** The Peers view's rows as shown. */
@@ -78,7 +80,12 @@ export function activate (context: vscode.ExtensionContext): MeshlinkApi {
     }
   }
 
+  let sidecarReadyMs: number | undefined
   supervisor.onDidChangeState((s) => {
+    if (s.phase === 'running' && sidecarReadyMs === undefined) {
+      sidecarReadyMs = performance.now() - started
+      log.info(`sidecar running ${sidecarReadyMs.toFixed(0)} ms after activation`)
+    }
     const detail = s.phase === 'restarting'
       ? t('Restarting in {0} s (attempt {1}).', Math.ceil(s.delayMs / 1000), s.attempt)
       : s.phase === 'failed' ? describeError(s.error, t).message : undefined
@@ -125,6 +132,7 @@ export function activate (context: vscode.ExtensionContext): MeshlinkApi {
 
   return {
     activationMs,
+    get sidecarReadyMs () { return sidecarReadyMs },
     supervisor,
     model,
     peersViewRows: () => peersView.rows,

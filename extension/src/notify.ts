@@ -67,7 +67,8 @@ export class Notifier {
   private remedyLabel (r: Remedy): string {
     switch (r.kind) {
       case 'showLogs': return vscode.l10n.t('Show Logs')
-      case 'startSidecar': return vscode.l10n.t('Restart Sidecar')
+      case 'startSidecar': return vscode.l10n.t('Start Sidecar')
+      case 'restartSidecar': return vscode.l10n.t('Restart Sidecar')
       case 'openSetting': return vscode.l10n.t('Open Settings')
     }
   }
@@ -75,7 +76,8 @@ export class Notifier {
   private runRemedy (r: Remedy): unknown {
     switch (r.kind) {
       case 'showLogs': return this.handlers.showLogs()
-      case 'startSidecar': return this.handlers.startSidecar()
+      case 'startSidecar':
+      case 'restartSidecar': return this.handlers.startSidecar()
       case 'openSetting': return vscode.commands.executeCommand('workbench.action.openSettings', r.setting)
     }
   }

@@ -1,8 +1,11 @@
 /// <reference types="mocha" />
 // The scenario of issue 3, in a real extension host: the extension starts its sidecar; a second
 // sidecar joins by invite and shows up in the Peers view's data and the status bar; Join with a
-// malformed code shows an error; killing the sidecar leads to a restart.
+// malformed code shows an error; killing the sidecar leads to a restart. Then: commands while the
+// sidecar is down, and the error for a Node older than 22.
 import assert from 'node:assert/strict'
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as vscode from 'vscode'
 import type { MeshlinkApi } from '../../../extension/src/extension.ts'
@@ -35,6 +38,7 @@ export function defineDevSuite (): void {
       await waitFor('the sidecar to run', () => api.supervisor.state.phase === 'running', 45_000)
       const s = api.supervisor.state
       assert.ok(s.phase === 'running' && s.owned, 'the extension spawned the sidecar itself')
+      console.log(`@@metric sidecarReadyMs=${api.sidecarReadyMs?.toFixed(0)}`)
       assert.ok(api.supervisor.spawnCount >= 1)
       const status = await api.supervisor.client!.call('node.status')
       assert.equal(status.pid, api.supervisor.pid)
@@ -113,11 +117,47 @@ export function defineDevSuite (): void {
       assert.equal((await api.supervisor.client!.call('node.status')).mesh.name, 'e2e team', 'the mesh survives a restart (state dir)')
       await waitFor('the peer back online', () => api.peersViewRows().find(r => r.label === 'e2e-peer' && r.online), 45_000)
       await waitFor('the status bar back to normal', () => api.statusBar().text.includes('e2e team · 1/1'), 20_000)
+      await screenshot('05-after-restart')
+    })
+
+    it('while the sidecar is down, commands say so and offer to start it; a too-old Node gets an actionable error', async function () {
+      await api.supervisor.stop()
+      await waitFor('the status bar to say the sidecar is down', () => /sidecar down/.test(api.statusBar().text))
+      assert.equal(api.peersViewRows().length, 0, 'no stale members')
+      const before = api.messages().length
+      assert.equal(await vscode.commands.executeCommand('meshlink.copyInvite'), undefined)
+      const down = api.messages().slice(before).find(m => m.severity === 'error')
+      assert.equal(down?.code, 'SidecarDownError')
+      assert.match(down.message, /not running/)
+      await screenshot('06-sidecar-down')
+
+      if (process.platform !== 'win32') {
+        const fakeNode = join(mkdtempSync(join(tmpdir(), 'ml-e2e-node-')), 'node')
+        writeFileSync(fakeNode, '#!/bin/sh\necho v20.11.1\n')
+        chmodSync(fakeNode, 0o755)
+        const cfg = vscode.workspace.getConfiguration('meshlink')
+        // a settings change while the sidecar is down starts it with the new settings
+        await cfg.update('sidecar.nodePath', fakeNode, vscode.ConfigurationTarget.Global)
+        const failed = await waitFor('the start to fail on the old Node', () => { const st = api.supervisor.state; return st.phase === 'failed' ? st : undefined }, 20_000)
+        assert.equal(failed.error.name, 'NodeTooOldError')
+        const msg = await waitFor('the actionable error', () => api.messages().find(m => m.code === 'NodeTooOldError'))
+        assert.match(msg.message, /meshlink\.sidecar\.nodePath points to Node\.js 20\.11\.1/)
+        assert.match(msg.message, /Set meshlink\.sidecar\.nodePath to a Node\.js 22\+ executable/)
+        await vscode.commands.executeCommand('notifications.showList')
+        await screenshot('07-node-too-old')
+        await vscode.commands.executeCommand('notifications.hideList')
+        await cfg.update('sidecar.nodePath', undefined, vscode.ConfigurationTarget.Global)
+      } else {
+        await vscode.commands.executeCommand('meshlink.restartSidecar')
+      }
+      await waitFor('the sidecar to run again', () => api.supervisor.state.phase === 'running', 45_000)
+      await waitFor('the peer back online', () => api.peersViewRows().find(r => r.label === 'e2e-peer' && r.online), 45_000)
+
       await vscode.commands.executeCommand('meshlink.showMeshMap')
-      await waitFor('the mesh map page to draw the edge again', () => api.meshMapRendered()?.edges === 1, 30_000)
+      await waitFor('the mesh map page to draw the edge', () => api.meshMapRendered()?.edges === 1, 30_000)
       await vscode.commands.executeCommand('workbench.view.extension.meshlink')
       await sleep(500)
-      await screenshot('05-after-restart')
+      await screenshot('08-final-views')
     })
   })
 }
