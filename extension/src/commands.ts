@@ -104,7 +104,14 @@ export function registerCommands (d: CommandDeps): vscode.Disposable[] {
   async function copyInvite (): Promise<string | undefined> {
     const r = await run(t('Copy Invite Code'), c => c.call('mesh.invite', {}, { timeoutMs: 10_000 }))
     if (!r) return undefined
-    await vscode.env.clipboard.writeText(r.code)
+    try {
+      await vscode.env.clipboard.writeText(r.code)
+    } catch (err) {
+      // a browser-hosted workbench may refuse the clipboard: show the code to copy by hand
+      d.log.warn(`clipboard: ${(err as Error).message}`)
+      void vscode.window.showInputBox({ title: t('Invite code for mesh "{0}"', r.mesh.name), prompt: t('Copy this code and send it to a teammate.'), value: r.code, ignoreFocusOut: true })
+      return r.code
+    }
     notify.info(t('Invite code for mesh "{0}" copied. Send it to a teammate; anyone with it can join the mesh, so share it like a password.', r.mesh.name))
     return r.code
   }

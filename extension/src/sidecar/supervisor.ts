@@ -2,33 +2,16 @@
 // (api.json), or spawns one and reads its handshake; restarts it with backoff when it dies.
 // No VS Code here (the extension passes a Log and reacts to state changes), so the e2e suite and
 // tests can drive it too.
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { createInterface } from 'node:readline'
 import { join } from 'node:path'
 import { readApiInfo, NotRunningError, type ApiInfo } from '../../../sidecar/src/daemon/api-info.ts'
 import type { EventMessage, MeshlinkClient, EventStream } from '../../../sidecar/src/client/client.ts'
 import { Backoff, type BackoffOptions } from './backoff.ts'
-import { EXIT_ALREADY_RUNNING, parseLogLine, readHandshake } from './handshake.ts'
-import { SidecarDownError, SidecarExitedError, SidecarGaveUpError } from './errors.ts'
-import type { SidecarLaunch } from './resolve.ts'
+import { SidecarDownError, SidecarGaveUpError } from './errors.ts'
+import { spawnSidecar, type Log, type StartPlan } from './spawn.ts'
 
-/** LogOutputChannel fits this. */
-export interface Log {
-  debug(message: string, ...args: unknown[]): void
-  info(message: string, ...args: unknown[]): void
-  warn(message: string, ...args: unknown[]): void
-  error(message: string | Error, ...args: unknown[]): void
-}
-
-/** Everything needed to start a sidecar, resolved from settings at each start. */
-export interface StartPlan {
-  stateDir: string
-  launch: SidecarLaunch
-  /** `up --handshake ...` */
-  args: string[]
-  env: NodeJS.ProcessEnv
-}
+export type { Log, StartPlan }
 
 export type SupervisorState =
   | { phase: 'stopped' }
@@ -58,7 +41,6 @@ interface Connection {
   timer: NodeJS.Timeout | undefined
 }
 
-const STDERR_TAIL_LINES = 20
 /** See died(). */
 const ATTACHED_RESTART_DELAY_MS = 2500
 /** Errors a restart cannot fix: only the person can (settings, VS Code version). */
@@ -283,46 +265,16 @@ export class SidecarSupervisor {
   }
 
   private async spawnAndConnect (plan: StartPlan, signal: AbortSignal): Promise<Connection> {
-    const { launch } = plan
-    const args = [...launch.prefixArgs, ...plan.args]
-    this.log.info(`starting the sidecar: ${launch.command} ${args.join(' ')} (sidecar from ${launch.sidecarSource}${launch.runtimeSource ? `, runtime from ${launch.runtimeSource}` : ''})`)
-    const child = spawn(launch.command, args, {
-      env: { ...plan.env, ELECTRON_RUN_AS_NODE: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      windowsHide: true
-    })
     this.spawnCount++
-    const tail: string[] = []
-    const pid = child.pid
-    createInterface({ input: child.stderr!, crlfDelay: Infinity }).on('line', (line) => {
-      tail.push(line)
-      if (tail.length > STDERR_TAIL_LINES) tail.shift()
-      const { level, text } = parseLogLine(line)
-      this.log[level](`[sidecar${pid ? ` ${pid}` : ''}] ${text}`)
-    })
-    const spawnFailed = new Promise<never>((_resolve, reject) => {
-      child.once('error', (err) => reject(new SidecarExitedError(null, null, `${launch.command}: ${err.message}`)))
-    })
-    const timeout = AbortSignal.timeout(this.opts.handshakeTimeoutMs ?? 20_000)
-    let outcome
-    try {
-      outcome = await Promise.race([readHandshake(child, AbortSignal.any([signal, timeout])), spawnFailed])
-    } catch (err) {
-      if (child.exitCode === null) child.kill('SIGKILL')
-      if (timeout.aborted && !signal.aborted) throw new SidecarExitedError(null, null, `no handshake within ${this.opts.handshakeTimeoutMs ?? 20_000} ms\n${tail.join('\n')}`)
-      throw err
-    }
-    if (outcome.kind === 'exited') {
-      if (outcome.code === EXIT_ALREADY_RUNNING) {
-        // another window (or `meshlink up`) won the race for this state dir: use that one
-        this.log.info('a sidecar already runs for this state dir; attaching to it')
-        const info = await this.waitForApiInfo(plan.stateDir, signal)
-        return await this.connect(info, false, undefined)
-      }
-      throw new SidecarExitedError(outcome.code, outcome.signal, tail.join('\n'))
+    const outcome = await spawnSidecar(plan, this.log, signal, this.opts.handshakeTimeoutMs ?? 20_000)
+    if (outcome.kind === 'already-running') {
+      // another window (or `meshlink up`) won the race for this state dir: use that one
+      this.log.info('a sidecar already runs for this state dir; attaching to it')
+      const info = await this.waitForApiInfo(plan.stateDir, signal)
+      return await this.connect(info, false, undefined)
     }
     this.log.info(`sidecar ready: pid ${outcome.info.pid}, peer ${outcome.info.peerId}, API ${outcome.info.router}`)
-    return await this.connect(outcome.info, true, child)
+    return await this.connect(outcome.info, true, outcome.child)
   }
 
   /** After exit code 4 the winner may still be writing api.json: poll briefly. */

@@ -21,6 +21,10 @@ export function defineDevSuite (): void {
     let peer: PeerSidecar | undefined
 
     before(async function () {
+      // the suite creates meshes and kills sidecars: never against someone's real state dir
+      if (!vscode.workspace.getConfiguration('meshlink').get<string>('stateDir') && !process.env.MESHLINK_STATE) {
+        throw new Error('refusing to run: set meshlink.stateDir (or MESHLINK_STATE) to a throw-away folder; see test/e2e/README.md')
+      }
       const m = await meshlink()
       api = m.api
       extensionPath = m.ext.extensionPath
