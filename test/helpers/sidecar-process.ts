@@ -53,7 +53,10 @@ export async function startSidecar (opts: StartOptions = {}): Promise<SidecarPro
   proc.stderr!.on('data', (d: Buffer) => { err += d.toString() })
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
   const info = await new Promise<ApiInfo>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`sidecar did not hand shake within ${opts.timeoutMs ?? 15000} ms; stderr:\n${err}`)), opts.timeoutMs ?? 15000)
+    const t = setTimeout(() => {
+      proc.kill('SIGKILL') // a sidecar that never became ready is not left behind
+      reject(new Error(`sidecar did not hand shake within ${opts.timeoutMs ?? 15000} ms; stderr:\n${err}`))
+    }, opts.timeoutMs ?? 15000)
     const rl = createInterface({ input: proc.stdout! })
     rl.once('line', (line) => { clearTimeout(t); try { resolve(JSON.parse(line)) } catch (e) { reject(e as Error) } })
     void exited.then((code) => { clearTimeout(t); reject(new Error(`sidecar exited with ${code} before the handshake; stderr:\n${err}`)) })

@@ -63,7 +63,7 @@ test('unknown methods and bad params are named', async () => {
   const r = await send(req('no.such'))
   assert.ok('error' in r && r.error.code === 'METHOD_NOT_FOUND' && r.error.message.includes('no.such'))
   const p = await send(req('node.setName', { name: 5 }))
-  assert.ok('error' in p && p.error.code === 'INVALID_PARAMS' && p.error.data?.path === '/params/name', JSON.stringify(p))
+  assert.ok('error' in p && p.error.code === 'INVALID_PARAMS' && (p.error.data as { path?: string } | undefined)?.path === '/params/name', JSON.stringify(p))
   const q = await send(req('node.setName', {}))
   assert.ok('error' in q && q.error.code === 'INVALID_PARAMS' && /missing required property "name"/.test(q.error.message))
   const u = await send(req('node.status', { bogus: 1 }))
@@ -73,7 +73,7 @@ test('unknown methods and bad params are named', async () => {
 
 test('oversized requests are refused before parsing', async () => {
   const r = await d.dispatch(Buffer.alloc(MAX_REQUEST_BYTES + 1, 0x20))
-  assert.ok('error' in r && r.error.code === 'MESSAGE_TOO_LARGE' && r.error.data?.limit === MAX_REQUEST_BYTES)
+  assert.ok('error' in r && r.error.code === 'MESSAGE_TOO_LARGE' && (r.error.data as { limit?: number } | undefined)?.limit === MAX_REQUEST_BYTES)
 })
 
 test('handler errors map to codes; a result that breaks its schema is INTERNAL', async () => {

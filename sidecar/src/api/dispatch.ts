@@ -82,12 +82,25 @@ export class Dispatcher {
         const d = describe(pv, '/params')
         throw new ApiError('INVALID_PARAMS', `${m}: ${d.message}`, { path: d.path })
       }
-      const signal = AbortSignal.timeout(METHOD_TIMEOUT_MS)
       const handler = this.handlers[m] as (p: object, c: CallContext) => Promise<object>
-      const result = await Promise.race([
-        handler(params, { signal }),
-        new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new ApiError('TIMEOUT', `${m} did not finish within ${METHOD_TIMEOUT_MS} ms`)), { once: true }))
-      ])
+      // a timer per call, cleared as soon as the method answers (AbortSignal.timeout would hold every
+      // request's closure for the full 30 s)
+      const ac = new AbortController()
+      let timer: NodeJS.Timeout | undefined
+      let result: object
+      try {
+        result = await Promise.race([
+          handler(params, { signal: ac.signal }),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              ac.abort(new ApiError('TIMEOUT', `${m} did not finish within ${METHOD_TIMEOUT_MS} ms`))
+              reject(ac.signal.reason)
+            }, METHOD_TIMEOUT_MS)
+          })
+        ])
+      } finally {
+        clearTimeout(timer)
+      }
       const rv = table[`result_${key}`]
       if (!rv(result)) {
         const d = describe(rv, '/result')

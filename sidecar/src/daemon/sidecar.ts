@@ -208,7 +208,10 @@ export class Sidecar {
   shutdown (reason: string): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info('shutting down: %s', reason)
-      try { unlinkSync(this.paths.api) } catch { /* not written */ }
+      // only what this process created: a start that failed on the lock must not touch the running sidecar's files
+      if (this.info !== undefined) {
+        try { unlinkSync(this.paths.api) } catch { /* already gone */ }
+      }
       await this.api?.stop().catch((err) => this.log.warn('API stop: %s', err))
       await this.switching
       await this.node?.stop().catch((err) => this.log.warn('node stop: %s', err))

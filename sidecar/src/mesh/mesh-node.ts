@@ -28,6 +28,10 @@ export interface MeshNodeOptions {
 
 const MAX_OBSERVED = 8
 
+function isLoopback (addr: string): boolean {
+  return addr.startsWith('/ip4/127.') || addr.startsWith('/ip6/::1/')
+}
+
 /** Strips a trailing /p2p/<id> so addresses are stored once per transport address. */
 function transportAddr (ma: Multiaddr): string {
   const s = ma.toString()
@@ -220,7 +224,9 @@ export class MeshNode {
         this.publishAddrsIfChanged(true)
       }
     }
-    const addrs = r.listenAddrs.filter(a => !a.toString().includes('/p2p-circuit')).map(transportAddr)
+    // a peer's loopback addresses only reach it from its own machine; keep them only if that is where it is
+    const sameHost = isLoopback(r.connection.remoteAddr.toString())
+    const addrs = r.listenAddrs.map(transportAddr).filter(a => !a.includes('/p2p-circuit') && (sameHost || !isLoopback(a)))
     const { record, changed } = this.book.upsert(r.peerId.toString(), { addrs })
     if (changed) this.opts.publish('peer.updated', { peer: this.toPeer(record) })
   }

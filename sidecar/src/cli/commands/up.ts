@@ -83,6 +83,8 @@ export const up: Command = {
       process.stderr.write(`meshlink: up as "${st.name}" (${st.peerId}) in mesh "${st.mesh.name}"; API in ${stateDir}/api.json; Ctrl-C to stop\n`)
     }
     await sidecar.closed
+    // everything is closed; don't wait for libp2p's stray timers to let the event loop drain
+    setTimeout(() => process.exit(process.exitCode ?? EXIT.OK), 0)
     return EXIT.OK
   }
 }
