@@ -33,6 +33,8 @@ const CODE_MESSAGES = {
   INVALID_PARAMS: ['MeshLink did not accept that: {0}', []],
   NOT_FOUND: ['Not found: {0}', []],
   PEER_UNREACHABLE: ['The peer could not be reached: {0}. It may be offline or on another network.', []],
+  FORBIDDEN: ['Not allowed: {0}', []],
+  CONFLICT: ['That conflicts with something already there: {0}', []],
   NOT_READY: ['The MeshLink sidecar is still starting. Try again in a moment.', []],
   TIMEOUT: ['The operation timed out: {0}', [LOGS]],
   UNAUTHORIZED: ['The MeshLink sidecar rejected this window\'s API token (was it restarted by someone else?). Restart the sidecar.', [RESTART, LOGS]],

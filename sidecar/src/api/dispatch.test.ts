@@ -23,7 +23,13 @@ const handlers: Handlers = {
   'mesh.create': notCalled,
   'mesh.invite': notCalled,
   'mesh.join': async () => { throw new InvalidInviteError('invite code is truncated') },
-  'mesh.leave': async () => { throw new Error('disk on fire') }
+  'mesh.leave': async () => { throw new Error('disk on fire') },
+  'services.share': notCalled,
+  'services.unshare': notCalled,
+  'services.list': notCalled,
+  'forwards.open': notCalled,
+  'forwards.close': notCalled,
+  'forwards.list': notCalled
 }
 const d = new Dispatcher(TOKEN, handlers, log)
 const send = (o: unknown) => d.dispatch(Buffer.from(typeof o === 'string' ? o : JSON.stringify(o)))

@@ -13,6 +13,8 @@ import { chooseEndpoints, type Endpoints } from '../api/endpoints.ts'
 import { nodeMethods } from '../api/methods/node.ts'
 import { peerMethods } from '../api/methods/peers.ts'
 import { meshMethods } from '../api/methods/mesh.ts'
+import { serviceMethods } from '../api/methods/services.ts'
+import { Forwarding } from '../forward/forwarding.ts'
 import { ApiError } from '../api/errors.ts'
 import { loadConfig, saveConfig, type NodeConfig } from './config.ts'
 import type { ApiInfo } from './api-info.ts'
@@ -47,6 +49,8 @@ export class Sidecar {
   private readonly log: Logger
   private readonly startedAt = Date.now()
   private config!: NodeConfig
+  /** Service sharing and forwards; follows the current mesh node. */
+  forwarding!: Forwarding
   private key!: PrivateKey
   private node: MeshNode | undefined
   private listen: string[] = []
@@ -91,12 +95,13 @@ export class Sidecar {
       this.log.info('created personal mesh %s (%s)', mesh.name, mesh.id)
     }
     this.listen = this.opts.listen ?? [`/ip4/0.0.0.0/tcp/${this.config.listenPort ?? DEFAULT_LISTEN_PORT}`]
+    this.forwarding = new Forwarding(this.paths.shares, () => this.config.name, (e, d) => this.publish(e, d), this.log.scope('forward'))
     this.node = await this.startNode(mesh, this.opts.bootstrap)
     if (this.opts.listen === undefined) this.config.listenPort = tcpPort(this.node.listenAddrs()[0] ?? '')
     saveConfig(this.paths.config, this.config)
 
     const token = randomBytes(32).toString('base64url')
-    this.api = new ApiServer(token, { ...nodeMethods(this), ...peerMethods(this), ...meshMethods(this) }, this.log.scope('api'))
+    this.api = new ApiServer(token, { ...nodeMethods(this), ...peerMethods(this), ...meshMethods(this), ...serviceMethods(this) }, this.log.scope('api'))
     this.endpoints = chooseEndpoints(this.paths.dir)
     await this.api.start(this.endpoints)
     this.info = {
@@ -138,6 +143,7 @@ export class Sidecar {
       n = make(fallback)
       await n.start()
     }
+    await this.forwarding.attach(n)
     // keep the bound port for later mesh switches so peers' stored addresses stay valid
     const bound = n.listenAddrs().map(tcpPort).find(p => p !== undefined)
     if (bound !== undefined) this.listen = this.listen.map(a => a.replace(/\/tcp\/0(?=\/|$)/, `/tcp/${bound}`))
@@ -165,6 +171,7 @@ export class Sidecar {
       const old = this.node
       this.node = undefined
       if (old) {
+        await this.forwarding.detach('the node left the mesh')
         await old.stop()
         if (opts.forgetOld) old.book.destroy()
       }
@@ -214,6 +221,7 @@ export class Sidecar {
       }
       await this.api?.stop().catch((err) => this.log.warn('API stop: %s', err))
       await this.switching
+      await this.forwarding?.detach('the sidecar is stopping').catch((err) => this.log.warn('forwarding stop: %s', err))
       await this.node?.stop().catch((err) => this.log.warn('node stop: %s', err))
       for (const f of this.endpoints?.files ?? []) {
         try { unlinkSync(f) } catch { /* gone */ }

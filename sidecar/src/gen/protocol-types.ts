@@ -41,6 +41,8 @@ export type ErrorCode =
   | 'INVALID_INVITE'
   | 'NOT_FOUND'
   | 'PEER_UNREACHABLE'
+  | 'CONFLICT'
+  | 'FORBIDDEN'
   | 'NOT_READY'
   | 'TIMEOUT'
   | 'INTERNAL'
@@ -51,6 +53,20 @@ export type ErrorCode =
  * via the `definition` "DisplayName".
  */
 export type DisplayName = string
+/**
+ * A libp2p peer id in its base58btc string form (Ed25519 keys: 12D3KooW…).
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "PeerIdString".
+ */
+export type PeerIdString = string
+/**
+ * A service's name, unique per host: letters, digits, '.', '_' and '-', starting with a letter or digit.
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ServiceName".
+ */
+export type ServiceName = string
 /**
  * This interface was referenced by `ProtocolRoot`'s JSON-Schema
  * via the `definition` "MeshName".
@@ -65,11 +81,12 @@ export type MeshName = string
 export type MultiaddrString = string
 /**
  * A libp2p peer id in its base58btc string form (Ed25519 keys: 12D3KooW…).
- *
- * This interface was referenced by `ProtocolRoot`'s JSON-Schema
- * via the `definition` "PeerIdString".
  */
-export type PeerIdString = string
+export type PeerIdString1 = string
+/**
+ * A service's name, unique per host: letters, digits, '.', '_' and '-', starting with a letter or digit.
+ */
+export type ServiceName1 = string
 
 /**
  * This interface was referenced by `ProtocolRoot`'s JSON-Schema
@@ -124,6 +141,37 @@ export interface EnvelopeEvent {
   data: {}
 }
 /**
+ * A local listener of this node that carries each accepted TCP connection to a member's service.
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "Forward".
+ */
+export interface Forward {
+  id: string
+  peer: PeerIdString
+  peerName: DisplayName | null
+  service: ServiceName
+  /**
+   * The address the listener is bound to (127.0.0.1 unless asked otherwise).
+   */
+  localAddress: string
+  localPort: number
+  /**
+   * Connections open now.
+   */
+  connections: number
+  totalConnections: number
+  /**
+   * Bytes received from the service.
+   */
+  bytesIn: number
+  /**
+   * Bytes sent to the service.
+   */
+  bytesOut: number
+  openedAt: string
+}
+/**
  * The mesh this node belongs to. The secret never leaves the sidecar except inside an invite code.
  *
  * This interface was referenced by `ProtocolRoot`'s JSON-Schema
@@ -172,6 +220,92 @@ export interface Peer {
    * When a connection to the peer was last open; null if never.
    */
   lastSeen: string | null
+}
+/**
+ * A TCP service a member shares with the mesh.
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "Service".
+ */
+export interface Service {
+  host: PeerIdString1
+  /**
+   * The host's display name; null until known.
+   */
+  hostName: DisplayName | null
+  name: ServiceName
+  /**
+   * The port on the host (guests listen on the same number when it is free).
+   */
+  port: number
+  /**
+   * Peer ids allowed to use it; null means every member.
+   */
+  allow: PeerIdString[] | null
+  /**
+   * Whether the host is connected (always true for this node's own services).
+   */
+  online: boolean
+  /**
+   * Shared by this node.
+   */
+  mine: boolean
+  /**
+   * Only for this node's own services: the host:port connections are carried to.
+   */
+  target?: string
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ForwardsCloseParams".
+ */
+export interface ForwardsCloseParams {
+  id: string
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ForwardsCloseResult".
+ */
+export interface ForwardsCloseResult {
+  forward: Forward
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ForwardsListParams".
+ */
+export interface ForwardsListParams {}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ForwardsListResult".
+ */
+export interface ForwardsListResult {
+  forwards: Forward[]
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ForwardsOpenParams".
+ */
+export interface ForwardsOpenParams {
+  /**
+   * The host: a peer id or display name.
+   */
+  peer: string
+  service: ServiceName
+  /**
+   * Local port. Omitted: the service's port when free, else any free port. 0: any free port. Another number: that port or CONFLICT.
+   */
+  port?: number
+  /**
+   * Local address to bind. Default 127.0.0.1; anything else exposes the forward beyond this machine.
+   */
+  address?: string
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ForwardsOpenResult".
+ */
+export interface ForwardsOpenResult {
+  forward: Forward
 }
 /**
  * This interface was referenced by `ProtocolRoot`'s JSON-Schema
@@ -325,6 +459,88 @@ export interface PeersPingResult {
   rttMs: number
 }
 /**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ServicesListParams".
+ */
+export interface ServicesListParams {}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ServicesListResult".
+ */
+export interface ServicesListResult {
+  services: Service[]
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ServicesShareParams".
+ */
+export interface ServicesShareParams {
+  port: number
+  name?: ServiceName1
+  /**
+   * Peer ids or display names of known members; omitted means every member.
+   *
+   * @minItems 1
+   * @maxItems 256
+   */
+  allow?: [string, ...string[]]
+  /**
+   * Where the service listens on this machine. Default 127.0.0.1.
+   */
+  host?: string
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ServicesShareResult".
+ */
+export interface ServicesShareResult {
+  service: Service
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ServicesUnshareParams".
+ */
+export interface ServicesUnshareParams {
+  name: ServiceName
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ServicesUnshareResult".
+ */
+export interface ServicesUnshareResult {
+  service: Service
+}
+/**
+ * A forward stopped: closed by the user, its service went away, or the node left the mesh.
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ForwardClosedEvent".
+ */
+export interface ForwardClosedEvent {
+  forward: Forward
+  reason: string
+}
+/**
+ * A connection through a forward could not be carried (refused by the host, service down, host unreachable).
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ForwardFailedEvent".
+ */
+export interface ForwardFailedEvent {
+  forward: Forward
+  code: 'FORBIDDEN' | 'NOT_FOUND' | 'TARGET_UNREACHABLE' | 'PEER_UNREACHABLE' | 'PROTOCOL_ERROR'
+  reason: string
+}
+/**
+ * A forward started listening.
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ForwardOpenedEvent".
+ */
+export interface ForwardOpenedEvent {
+  forward: Forward
+}
+/**
  * The node created, joined or left a mesh; peers.list now describes the new mesh.
  *
  * This interface was referenced by `ProtocolRoot`'s JSON-Schema
@@ -379,9 +595,41 @@ export interface PeerDisconnectedEvent {
 export interface PeerUpdatedEvent {
   peer: Peer
 }
+/**
+ * This node refused a member's connection to one of its services.
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ServiceRefusedEvent".
+ */
+export interface ServiceRefusedEvent {
+  service: string
+  peer: PeerIdString
+  reason: string
+}
+/**
+ * A service was unshared, or its host left the mesh.
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ServiceRemovedEvent".
+ */
+export interface ServiceRemovedEvent {
+  service: Service
+}
+/**
+ * A service appeared or changed, or its host went online or offline.
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ServiceUpdatedEvent".
+ */
+export interface ServiceUpdatedEvent {
+  service: Service
+}
 
 /** Every method: its params and result. */
 export interface Methods {
+  'forwards.close': { params: ForwardsCloseParams; result: ForwardsCloseResult }
+  'forwards.list': { params: ForwardsListParams; result: ForwardsListResult }
+  'forwards.open': { params: ForwardsOpenParams; result: ForwardsOpenResult }
   'mesh.create': { params: MeshCreateParams; result: MeshCreateResult }
   'mesh.invite': { params: MeshInviteParams; result: MeshInviteResult }
   'mesh.join': { params: MeshJoinParams; result: MeshJoinResult }
@@ -391,18 +639,27 @@ export interface Methods {
   'node.status': { params: NodeStatusParams; result: NodeStatusResult }
   'peers.list': { params: PeersListParams; result: PeersListResult }
   'peers.ping': { params: PeersPingParams; result: PeersPingResult }
+  'services.list': { params: ServicesListParams; result: ServicesListResult }
+  'services.share': { params: ServicesShareParams; result: ServicesShareResult }
+  'services.unshare': { params: ServicesUnshareParams; result: ServicesUnshareResult }
 }
 /** Every event: its data. */
 export interface Events {
+  'forward.closed': ForwardClosedEvent
+  'forward.failed': ForwardFailedEvent
+  'forward.opened': ForwardOpenedEvent
   'mesh.changed': MeshChangedEvent
   'node.addresses': NodeAddressesEvent
   'node.name': NodeNameEvent
   'peer.connected': PeerConnectedEvent
   'peer.disconnected': PeerDisconnectedEvent
   'peer.updated': PeerUpdatedEvent
+  'service.refused': ServiceRefusedEvent
+  'service.removed': ServiceRemovedEvent
+  'service.updated': ServiceUpdatedEvent
 }
 export type MethodName = keyof Methods
 export type EventName = keyof Events
-export const METHOD_NAMES: readonly MethodName[] = ['mesh.create', 'mesh.invite', 'mesh.join', 'mesh.leave', 'node.setName', 'node.shutdown', 'node.status', 'peers.list', 'peers.ping']
-export const EVENT_NAMES: readonly EventName[] = ['mesh.changed', 'node.addresses', 'node.name', 'peer.connected', 'peer.disconnected', 'peer.updated']
-export const ERROR_CODES: readonly ErrorCode[] = ['PARSE_ERROR', 'INVALID_REQUEST', 'UNSUPPORTED_VERSION', 'UNAUTHORIZED', 'MESSAGE_TOO_LARGE', 'METHOD_NOT_FOUND', 'INVALID_PARAMS', 'INVALID_INVITE', 'NOT_FOUND', 'PEER_UNREACHABLE', 'NOT_READY', 'TIMEOUT', 'INTERNAL']
+export const METHOD_NAMES: readonly MethodName[] = ['forwards.close', 'forwards.list', 'forwards.open', 'mesh.create', 'mesh.invite', 'mesh.join', 'mesh.leave', 'node.setName', 'node.shutdown', 'node.status', 'peers.list', 'peers.ping', 'services.list', 'services.share', 'services.unshare']
+export const EVENT_NAMES: readonly EventName[] = ['forward.closed', 'forward.failed', 'forward.opened', 'mesh.changed', 'node.addresses', 'node.name', 'peer.connected', 'peer.disconnected', 'peer.updated', 'service.refused', 'service.removed', 'service.updated']
+export const ERROR_CODES: readonly ErrorCode[] = ['PARSE_ERROR', 'INVALID_REQUEST', 'UNSUPPORTED_VERSION', 'UNAUTHORIZED', 'MESSAGE_TOO_LARGE', 'METHOD_NOT_FOUND', 'INVALID_PARAMS', 'INVALID_INVITE', 'NOT_FOUND', 'PEER_UNREACHABLE', 'CONFLICT', 'FORBIDDEN', 'NOT_READY', 'TIMEOUT', 'INTERNAL']

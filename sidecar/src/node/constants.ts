@@ -6,3 +6,12 @@ export const MDNS_INTERVAL_MS = 5_000
 export const DIAL_TIMEOUT_MS = 10_000
 /** Cap on open connections; a team mesh is small. */
 export const MAX_CONNECTIONS = 300
+/**
+ * yamux grows a stream's receive window up to this. A paused stream (its local reader is slow) can
+ * still receive one window of data, which lands in its read buffer: keeping the window at or below
+ * the read-buffer cap bounds memory per stream instead of resetting the stream (yamux default 16 MiB).
+ * 4 MiB still fills a LAN link: at 1 ms RTT it allows ~4 GB/s per stream.
+ */
+export const MAX_STREAM_WINDOW_BYTES = 4 * 1024 * 1024
+/** What a paused stream may buffer before libp2p resets it; above MAX_STREAM_WINDOW_BYTES on purpose. */
+export const MAX_STREAM_READ_BUFFER_BYTES = 8 * 1024 * 1024

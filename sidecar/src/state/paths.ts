@@ -28,6 +28,7 @@ export function statePaths (stateDir: string) {
     peers: (meshId: string) => join(stateDir, 'peers', `${meshId}.json`),
     peersDir: join(stateDir, 'peers'),
     api: join(stateDir, 'api.json'),
+    shares: join(stateDir, 'shares.json'),
     lock: join(stateDir, 'sidecar.lock'),
     log: join(stateDir, 'sidecar.log')
   }
