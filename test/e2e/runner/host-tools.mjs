@@ -94,10 +94,16 @@ export function ensureCodeServer (node) {
 
 /** All three, or a HostUnavailableError saying what is missing. */
 export function ensureHostTools () {
-  const chromium = ensureChromium()
-  const node = ensureNode24()
-  const codeServer = ensureCodeServer(node)
-  return { chromium, node, codeServer }
+  try {
+    const chromium = ensureChromium()
+    const node = ensureNode24()
+    const codeServer = ensureCodeServer(node)
+    return { chromium, node, codeServer }
+  } catch (err) {
+    if (err instanceof HostUnavailableError) throw err
+    // a read-only cache folder, a full disk…: still a reason to skip, not a crash
+    throw new HostUnavailableError(`setting up the VS Code host failed: ${err.message}`)
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
