@@ -152,11 +152,11 @@ function namedIn (t) {
 
 function emitErrors ({ errorCodes }) {
   let out = HEADER + '"""One exception class per protocol error code (schemas/types/error-code.json)."""\n\n' +
-    'from __future__ import annotations\n\nfrom .._errors_base import MeshlinkError\n\n\n'
+    'from __future__ import annotations\n\nfrom .._errors_base import SidecarError\n\n\n'
   for (const code of errorCodes) {
-    out += `class ${pyErrorClass(code)}(MeshlinkError):\n    """The sidecar answered with error code \`${code}\` (see schemas/PROTOCOL.md)."""\n\n    code = ${JSON.stringify(code)}\n\n\n`
+    out += `class ${pyErrorClass(code)}(SidecarError):\n    """The sidecar answered with error code \`${code}\` (see schemas/PROTOCOL.md)."""\n\n    code = ${JSON.stringify(code)}\n\n\n`
   }
-  out += '#: Error code -> exception class.\nERRORS_BY_CODE: dict[str, type[MeshlinkError]] = {\n' +
+  out += '#: Error code -> exception class.\nERRORS_BY_CODE: dict[str, type[SidecarError]] = {\n' +
     errorCodes.map(c => `    ${JSON.stringify(c)}: ${pyErrorClass(c)},\n`).join('') + '}\n\n' +
     `__all__ = [${['ERRORS_BY_CODE', ...errorCodes.map(pyErrorClass)].map(n => JSON.stringify(n)).join(', ')}]\n`
   return out

@@ -3,101 +3,101 @@
 
 from __future__ import annotations
 
-from .._errors_base import MeshlinkError
+from .._errors_base import SidecarError
 
 
-class ParseError(MeshlinkError):
+class ParseError(SidecarError):
     """The sidecar answered with error code `PARSE_ERROR` (see schemas/PROTOCOL.md)."""
 
     code = "PARSE_ERROR"
 
 
-class InvalidRequestError(MeshlinkError):
+class InvalidRequestError(SidecarError):
     """The sidecar answered with error code `INVALID_REQUEST` (see schemas/PROTOCOL.md)."""
 
     code = "INVALID_REQUEST"
 
 
-class UnsupportedVersionError(MeshlinkError):
+class UnsupportedVersionError(SidecarError):
     """The sidecar answered with error code `UNSUPPORTED_VERSION` (see schemas/PROTOCOL.md)."""
 
     code = "UNSUPPORTED_VERSION"
 
 
-class UnauthorizedError(MeshlinkError):
+class UnauthorizedError(SidecarError):
     """The sidecar answered with error code `UNAUTHORIZED` (see schemas/PROTOCOL.md)."""
 
     code = "UNAUTHORIZED"
 
 
-class MessageTooLargeError(MeshlinkError):
+class MessageTooLargeError(SidecarError):
     """The sidecar answered with error code `MESSAGE_TOO_LARGE` (see schemas/PROTOCOL.md)."""
 
     code = "MESSAGE_TOO_LARGE"
 
 
-class MethodNotFoundError(MeshlinkError):
+class MethodNotFoundError(SidecarError):
     """The sidecar answered with error code `METHOD_NOT_FOUND` (see schemas/PROTOCOL.md)."""
 
     code = "METHOD_NOT_FOUND"
 
 
-class InvalidParamsError(MeshlinkError):
+class InvalidParamsError(SidecarError):
     """The sidecar answered with error code `INVALID_PARAMS` (see schemas/PROTOCOL.md)."""
 
     code = "INVALID_PARAMS"
 
 
-class InvalidInviteError(MeshlinkError):
+class InvalidInviteError(SidecarError):
     """The sidecar answered with error code `INVALID_INVITE` (see schemas/PROTOCOL.md)."""
 
     code = "INVALID_INVITE"
 
 
-class NotFoundError(MeshlinkError):
+class NotFoundError(SidecarError):
     """The sidecar answered with error code `NOT_FOUND` (see schemas/PROTOCOL.md)."""
 
     code = "NOT_FOUND"
 
 
-class PeerUnreachableError(MeshlinkError):
+class PeerUnreachableError(SidecarError):
     """The sidecar answered with error code `PEER_UNREACHABLE` (see schemas/PROTOCOL.md)."""
 
     code = "PEER_UNREACHABLE"
 
 
-class ConflictError(MeshlinkError):
+class ConflictError(SidecarError):
     """The sidecar answered with error code `CONFLICT` (see schemas/PROTOCOL.md)."""
 
     code = "CONFLICT"
 
 
-class ForbiddenError(MeshlinkError):
+class ForbiddenError(SidecarError):
     """The sidecar answered with error code `FORBIDDEN` (see schemas/PROTOCOL.md)."""
 
     code = "FORBIDDEN"
 
 
-class NotReadyError(MeshlinkError):
+class NotReadyError(SidecarError):
     """The sidecar answered with error code `NOT_READY` (see schemas/PROTOCOL.md)."""
 
     code = "NOT_READY"
 
 
-class SidecarTimeoutError(MeshlinkError):
+class SidecarTimeoutError(SidecarError):
     """The sidecar answered with error code `TIMEOUT` (see schemas/PROTOCOL.md)."""
 
     code = "TIMEOUT"
 
 
-class InternalError(MeshlinkError):
+class InternalError(SidecarError):
     """The sidecar answered with error code `INTERNAL` (see schemas/PROTOCOL.md)."""
 
     code = "INTERNAL"
 
 
 #: Error code -> exception class.
-ERRORS_BY_CODE: dict[str, type[MeshlinkError]] = {
+ERRORS_BY_CODE: dict[str, type[SidecarError]] = {
     "PARSE_ERROR": ParseError,
     "INVALID_REQUEST": InvalidRequestError,
     "UNSUPPORTED_VERSION": UnsupportedVersionError,
