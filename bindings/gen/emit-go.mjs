@@ -75,6 +75,10 @@ function emitMethods ({ named, methods }) {
       `\tresult := new(${m.result})\n` +
       `\tif err := c.Call(ctx, ${JSON.stringify(m.name)}, ${hasParams ? 'params' : 'nil'}, result); err != nil {\n\t\treturn nil, err\n\t}\n\treturn result, nil\n}\n`
   }
+  out += '\n// NewResult returns a pointer to a new, empty result struct of method (nil for an unknown method),\n' +
+    '// for tools that call methods by name.\nfunc NewResult(method string) any {\n\tswitch method {\n'
+  for (const m of methods) out += `\tcase ${JSON.stringify(m.name)}:\n\t\treturn new(${m.result})\n`
+  out += '\t}\n\treturn nil\n}\n'
   return out
 }
 

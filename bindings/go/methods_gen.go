@@ -139,3 +139,41 @@ func (c *Client) ServicesUnshare(ctx context.Context, params ServicesUnsharePara
 	}
 	return result, nil
 }
+
+// NewResult returns a pointer to a new, empty result struct of method (nil for an unknown method),
+// for tools that call methods by name.
+func NewResult(method string) any {
+	switch method {
+	case "forwards.close":
+		return new(ForwardsCloseResult)
+	case "forwards.list":
+		return new(ForwardsListResult)
+	case "forwards.open":
+		return new(ForwardsOpenResult)
+	case "mesh.create":
+		return new(MeshCreateResult)
+	case "mesh.invite":
+		return new(MeshInviteResult)
+	case "mesh.join":
+		return new(MeshJoinResult)
+	case "mesh.leave":
+		return new(MeshLeaveResult)
+	case "node.setName":
+		return new(NodeSetNameResult)
+	case "node.shutdown":
+		return new(NodeShutdownResult)
+	case "node.status":
+		return new(NodeStatusResult)
+	case "peers.list":
+		return new(PeersListResult)
+	case "peers.ping":
+		return new(PeersPingResult)
+	case "services.list":
+		return new(ServicesListResult)
+	case "services.share":
+		return new(ServicesShareResult)
+	case "services.unshare":
+		return new(ServicesUnshareResult)
+	}
+	return nil
+}
