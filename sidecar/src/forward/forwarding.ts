@@ -1,4 +1,5 @@
 import { isIP } from 'node:net'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { Forward, Service } from '../gen/protocol-types.ts'
 import { ApiError } from '../api/errors.ts'
 import type { MeshNode, Publish } from '../mesh/mesh-node.ts'
@@ -100,6 +101,8 @@ export class Forwarding {
     const allow = p.allow === undefined ? null : [...new Set(p.allow.map((a, i) => this.resolvePeer(a, `/params/allow/${i}`)))]
     const share: Share = { name, port: p.port, host, allow }
     this.shares.set(share)
+    // re-sharing with a narrower allow list revokes access at once, open connections included
+    this.host.closeService(name, (peer) => allow === null || allow.includes(peer))
     this.log.info('sharing %s (%s:%d) with %s', name, host, p.port, allow === null ? 'every member' : allow.join(', '))
     this.announcer?.broadcast()
     const svc = this.mine(share)
@@ -197,7 +200,10 @@ export class Forwarding {
       onFailure: (f, code, reason) => this.publish('forward.failed', { forward: f.toJSON(), code, reason })
     })
     const key = `${peer}/${p.service}`
-    const preferred = p.port ?? this.lastPort.get(key) ?? known.port
+    // a host on this same machine: its service's port number is only free because the service is
+    // down, and taking it would make the host's own connect land on this forward (a loop)
+    const sameMachine = m.libp2p.getConnections(peerIdFromString(peer)).some(c => /^\/ip[46]\/(127\.|::1\/)/.test(c.remoteAddr.toString()))
+    const preferred = p.port ?? this.lastPort.get(key) ?? (sameMachine ? 0 : known.port)
     try {
       await fwd.listen(preferred)
     } catch (err) {

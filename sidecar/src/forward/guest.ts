@@ -42,7 +42,7 @@ export class GuestForward {
   /** Binds `port` (0: any free port). Rejects with the listen error (e.g. EADDRINUSE). */
   listen (port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      const server = createServer({ noDelay: true, pauseOnConnect: true }, (sock) => { void this.carry(sock) })
+      const server = createServer({ noDelay: true, pauseOnConnect: true, allowHalfOpen: true }, (sock) => { void this.carry(sock) })
       server.maxConnections = MAX_FORWARD_STREAMS
       server.once('error', reject)
       server.listen({ host: this.init.address, port, exclusive: true }, () => {

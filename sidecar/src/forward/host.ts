@@ -18,7 +18,7 @@ export interface HostInit {
 /** Connects to the local target, or explains why not. */
 function connectTarget (share: Share, signal: AbortSignal): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const sock = connect({ host: share.host, port: share.port, noDelay: true })
+    const sock = connect({ host: share.host, port: share.port, noDelay: true, allowHalfOpen: true })
     const onAbort = (): void => { sock.destroy(); reject(new Error(`connecting to ${share.host}:${share.port} timed out`)) }
     signal.addEventListener('abort', onAbort, { once: true })
     sock.once('connect', () => { signal.removeEventListener('abort', onAbort); resolve(sock) })
@@ -35,19 +35,21 @@ function connectTarget (share: Share, signal: AbortSignal): Promise<Socket> {
  */
 export class ForwardHost {
   private readonly init: HostInit
-  private readonly open = new Set<Socket>()
+  /** Carried connections, with the service and member each belongs to. */
+  private readonly open = new Map<Socket, { service: string, peer: string }>()
 
   constructor (init: HostInit) {
     this.init = init
   }
 
   /** Ends every carried connection of a service (after unshare). */
-  closeService (name: string): void {
-    for (const s of this.open) if ((s as Socket & { mlService?: string }).mlService === name) s.destroy()
+  /** Ends carried connections of a service (all of them, or those of members no longer allowed). */
+  closeService (name: string, stillAllowed: (peer: string) => boolean = () => false): void {
+    for (const [sock, c] of this.open) if (c.service === name && !stillAllowed(c.peer)) sock.destroy()
   }
 
   closeAll (): void {
-    for (const s of this.open) s.destroy()
+    for (const sock of this.open.keys()) sock.destroy()
   }
 
   async handle (stream: Stream, connection: Connection): Promise<void> {
@@ -88,8 +90,7 @@ export class ForwardHost {
       stream.abort(err as Error)
       return
     }
-    ;(target as Socket & { mlService?: string }).mlService = service
-    this.open.add(target)
+    this.open.set(target, { service, peer })
     const raw = lp.unwrap()
     await pipeSocketStream(target, raw, { fromStream: 0, toStream: 0 })
     this.open.delete(target)
