@@ -145,20 +145,21 @@ async function measureReplyBytes (endpoint: string, token: string): Promise<numb
 // ---- report
 const GOAL = 1.5
 const sum = (rs: Run[], k: keyof Run): Summary => summarize(rs.map(x => x[k]))
-const results = Object.fromEntries(LANGS.map(l => {
+const results: Record<Lang, ReturnType<typeof summarizeLang>> = Object.fromEntries(LANGS.map(l => [l, summarizeLang(l)])) as never
+function summarizeLang (l: Lang) {
   const t = runs[l]
   const med = (tg: Target): number => median(t[tg].map(x => x.p50_us))
   const r = ratio(med('binding'), med('bare-echo'))
-  return [l, {
+  return {
     client: clients[l].label,
     skipped: clients[l].skip ?? null,
-    targets: Object.fromEntries(TARGETS.map(tg => [tg, { p50_us: sum(t[tg], 'p50_us'), p99_us: sum(t[tg], 'p99_us'), seq_rps: sum(t[tg], 'seq_rps'), runs: t[tg] }])),
+    targets: Object.fromEntries(TARGETS.map(tg => [tg, { p50_us: sum(t[tg], 'p50_us'), p99_us: sum(t[tg], 'p99_us'), seq_rps: sum(t[tg], 'seq_rps'), runs: t[tg] }])) as Record<Target, { p50_us: Summary, p99_us: Summary, seq_rps: Summary, runs: Run[] }>,
     ratioVsBareEcho: r,
     ratioVsBareEchoPerRound: summarize(pairRatios[l]),
     ratioVsBareSidecar: ratio(med('binding'), med('bare-sidecar')),
     goalMet: Number.isFinite(r) ? r <= GOAL : null
-  }]
-}))
+  }
+}
 const report = {
   startedAt: startedAt.toISOString(),
   machine,
@@ -182,13 +183,13 @@ let md = `# MeshLink bindings bench, ${report.startedAt}\n\n${machine.cpu}, ${ma
   'Cells: median over rounds (min–max). "bare" is the language\'s own ZeroMQ DEALER doing JSON encode, send, receive, JSON decode; "bare-echo" talks to a bare ROUTER answering with a reply of node.status\'s size, "bare-sidecar" to the sidecar.\n\n' +
   `## Goal: binding p50 <= ${GOAL} x bare-echo p50 (same language)\n\n| language | client | binding / bare-echo (p50) | per-round median | binding / bare-sidecar (p50) | |\n|---|---|---|---|---|---|\n`
 for (const l of LANGS) {
-  const r = results[l] as { client: string, skipped: string | null, ratioVsBareEcho: number, ratioVsBareEchoPerRound: Summary, ratioVsBareSidecar: number, goalMet: boolean | null }
+  const r = results[l]
   md += `| ${l} | ${r.client} | ${fmt(r.ratioVsBareEcho)} | ${fmt(r.ratioVsBareEchoPerRound.median)} | ${fmt(r.ratioVsBareSidecar)} | ${r.skipped ? `skipped: ${r.skipped}` : r.goalMet === null ? 'not measured' : r.goalMet ? '**met**' : '**NOT MET**'} |\n`
 }
 md += '\n## Round trips\n\n| language | target | p50 µs | p99 µs | req/s (sequential) |\n|---|---|---|---|---|\n'
 for (const l of LANGS) {
   for (const tg of TARGETS) {
-    const t = (results[l] as { targets: Record<Target, { p50_us: Summary, p99_us: Summary, seq_rps: Summary }> }).targets[tg]
+    const t = results[l].targets[tg]
     md += `| ${l} | ${tg} | ${cell(t.p50_us)} | ${cell(t.p99_us)} | ${cell(t.seq_rps)} |\n`
   }
 }

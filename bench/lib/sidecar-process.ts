@@ -17,15 +17,22 @@ export interface RunningSidecar {
   stop(): Promise<number | string | null>
 }
 
+/** Optional additions (the forward bench uses them): Node flags such as --cpu-prof, CLI flags such as --name. */
+export interface SidecarExtras {
+  nodeArgs?: string[]
+  args?: string[]
+  label?: string
+}
+
 /**
  * Starts `meshlink up --handshake` exactly as the brief and the integration tests do (loopback
  * listen, no mDNS), plus --parent-pid so the sidecar exits by itself if the benchmark dies.
  */
-export async function startSidecar (stateDir: string, timeoutMs = 15_000): Promise<RunningSidecar> {
-  const args = [SIDECAR_BUNDLE, 'up', '--handshake', '--state', stateDir,
-    '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--parent-pid', String(process.pid)]
+export async function startSidecar (stateDir: string, timeoutMs = 15_000, extra: SidecarExtras = {}): Promise<RunningSidecar> {
+  const args = [...(extra.nodeArgs ?? []), SIDECAR_BUNDLE, 'up', '--handshake', '--state', stateDir,
+    '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--parent-pid', String(process.pid), ...(extra.args ?? [])]
   const spawnedAt = performance.now()
-  const tracked = spawnTracked('meshlink up', process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const tracked = spawnTracked(extra.label ?? 'meshlink up', process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let info: ApiInfo
   try {
     info = await tracked.lines.nextJson<ApiInfo>(timeoutMs, 'the handshake line')
