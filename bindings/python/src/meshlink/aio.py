@@ -50,7 +50,7 @@ class AsyncClient(AsyncMethods):
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[req_id] = fut
         try:
-            await self._sock.send(encode_request(req_id, self.api.token, method, params), copy=False)
+            await self._sock.send(encode_request(req_id, self.api.token, method, params))
             msg = await asyncio.wait_for(fut, t)
         except asyncio.TimeoutError:
             raise ClientTimeoutError(f"the sidecar did not answer {method} within {t} s") from None
