@@ -4,8 +4,8 @@
 // other extensions can run them without the input boxes; they return the sidecar's result or
 // undefined when they did not complete.
 import * as vscode from 'vscode'
-import type { MeshlinkClient } from '../../sidecar/src/client/client.ts'
 import type { MeshCreateResult, MeshJoinResult, MeshLeaveResult, Peer, PeersPingResult } from '../../sidecar/src/gen/protocol-types.ts'
+import { commandRunner } from './command-runner.ts'
 import type { MeshlinkConfig } from './config.ts'
 import { checkInviteCode, InvalidInviteCodeError, normalizeInviteCode } from './invite-code.ts'
 import { InputError } from './error-messages.ts'
@@ -40,8 +40,6 @@ export const COMMANDS = {
 } as const
 
 const t = vscode.l10n.t
-/** How long a command waits for a sidecar that is starting. */
-const WAIT_FOR_START_MS = 30_000
 
 function validName (s: string): string | undefined {
   const v = s.trim()
@@ -59,35 +57,7 @@ function peerIdOf (arg: unknown): string | undefined {
 
 export function registerCommands (d: CommandDeps): vscode.Disposable[] {
   const { supervisor, model, notify } = d
-
-  /** The client, waiting for a starting sidecar; undefined (after telling the person why) when it is down. */
-  async function sidecar (): Promise<MeshlinkClient | undefined> {
-    const now = supervisor.client
-    if (now) return now
-    const phase = supervisor.state.phase
-    if (phase === 'starting' || phase === 'restarting') {
-      try {
-        return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: t('Waiting for the MeshLink sidecar…') }, () => supervisor.whenRunning(WAIT_FOR_START_MS))
-      } catch (err) {
-        notify.error(err)
-        return undefined
-      }
-    }
-    notify.error(supervisor.downError())
-    return undefined
-  }
-
-  /** Runs an API call, turning its errors into a notification; undefined on failure. */
-  async function run<T> (what: string, fn: (c: MeshlinkClient) => Promise<T>): Promise<T | undefined> {
-    const c = await sidecar()
-    if (!c) return undefined
-    try {
-      return await fn(c)
-    } catch (err) {
-      notify.error(err, what)
-      return undefined
-    }
-  }
+  const { sidecar, run } = commandRunner(supervisor, notify)
 
   async function pickPeer (arg: unknown, placeHolder: string): Promise<string | undefined> {
     const id = peerIdOf(arg)

@@ -58,3 +58,19 @@ test('input errors are shown as they are; anything else still reads well', () =>
   assert.match(describeError('weird', format).message, /MeshLink failed: weird/)
   assert.match(describeError(new TypeError('x'), format).message, /MeshLink failed: x/)
 })
+
+test('services and forwards: the four codes get messages that say what happened, per method', () => {
+  const e = (code: 'FORBIDDEN' | 'CONFLICT' | 'NOT_FOUND' | 'PEER_UNREACHABLE', message: string): MeshlinkError => new MeshlinkError({ code, message })
+  assert.equal(describeError(e('FORBIDDEN', 'bob does not allow this node to use "web"'), format, 'forwards.open').message,
+    'The host does not allow this machine to use that service (bob does not allow this node to use "web"). Ask them to share it with you.')
+  assert.match(describeError(e('CONFLICT', 'cannot listen on 127.0.0.1:3000: the port is in use'), format, 'forwards.open').message, /^The local port is taken \(cannot listen on 127\.0\.0\.1:3000: the port is in use\)/)
+  assert.match(describeError(e('NOT_FOUND', 'bob shares no service "web"'), format, 'forwards.open').message, /^The host no longer shares that service/)
+  assert.match(describeError(e('PEER_UNREACHABLE', 'bob is offline'), format, 'forwards.open').message, /^The host is offline or cannot be reached \(bob is offline\)/)
+  assert.match(describeError(e('NOT_FOUND', 'no member has the name "zed"'), format, 'services.share').message, /^One of the allowed members is not in this mesh/)
+  assert.match(describeError(e('CONFLICT', 'at most 64 services can be shared'), format, 'services.share').message, /^This machine cannot share another service/)
+  assert.match(describeError(e('NOT_FOUND', 'no service "web"'), format, 'services.unshare').message, /no longer shares that service/)
+  assert.match(describeError(e('NOT_FOUND', 'no forward with id x'), format, 'forwards.close').message, /already closed/)
+  // other methods, and codes without a specific message, keep the general one
+  assert.match(describeError(e('NOT_FOUND', 'x'), format, 'peers.ping').message, /^Not found: x/)
+  assert.match(describeError(e('FORBIDDEN', 'x'), format, 'services.share').message, /^Not allowed: x/)
+})

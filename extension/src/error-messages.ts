@@ -1,7 +1,7 @@
 // The one place that turns errors into what a person reads, as syncthing's errors.go does for its
 // wire codes. Protocol errors are matched on their code (schemas/types/error-code.json), never on
 // their message; the sidecar's message is shown as a detail because it names the specific problem.
-import type { ErrorCode } from '../../sidecar/src/gen/protocol-types.ts'
+import type { ErrorCode, MethodName } from '../../sidecar/src/gen/protocol-types.ts'
 import type { Translate } from './l10n.ts'
 
 /** What the person can do about an error: becomes a button on the notification. */
@@ -46,14 +46,37 @@ const CODE_MESSAGES = {
   MESSAGE_TOO_LARGE: ['The request was too large for the MeshLink sidecar ({0}).', []]
 } as const satisfies Record<ErrorCode, readonly [string, readonly Remedy[]]>
 
+/**
+ * Where a code means something specific to the method that returned it, a message that says what
+ * happened and what to do ({0} is the sidecar's detail, which names the service, port or member).
+ */
+const METHOD_MESSAGES: { readonly [M in MethodName]?: { readonly [C in ErrorCode]?: readonly [string, readonly Remedy[]] } } = {
+  'services.share': {
+    NOT_FOUND: ['One of the allowed members is not in this mesh: {0}. Pick members from the list, or share with everyone.', []],
+    CONFLICT: ['This machine cannot share another service: {0}. Stop sharing one first.', []]
+  },
+  'services.unshare': {
+    NOT_FOUND: ['This machine no longer shares that service ({0}).', []]
+  },
+  'forwards.open': {
+    FORBIDDEN: ['The host does not allow this machine to use that service ({0}). Ask them to share it with you.', []],
+    NOT_FOUND: ['The host no longer shares that service ({0}).', []],
+    PEER_UNREACHABLE: ['The host is offline or cannot be reached ({0}). Open the service again once it is back.', []],
+    CONFLICT: ['The local port is taken ({0}). Stop what uses it, or open the service on another port.', []]
+  },
+  'forwards.close': {
+    NOT_FOUND: ['That forward is already closed ({0}).', []]
+  }
+}
+
 function isProtocolError (err: unknown): err is Error & { code: ErrorCode } {
   return err instanceof Error && err.name === 'MeshlinkError' && typeof (err as { code?: unknown }).code === 'string' && ((err as unknown as { code: string }).code in CODE_MESSAGES)
 }
 
-/** A person-readable message and remedies for any error a command can meet. */
-export function describeError (err: unknown, t: Translate): ErrorDescription {
+/** A person-readable message and remedies for any error a command can meet; `method` is the API method that failed, when known. */
+export function describeError (err: unknown, t: Translate, method?: MethodName): ErrorDescription {
   if (isProtocolError(err)) {
-    const [template, remedies] = CODE_MESSAGES[err.code]
+    const [template, remedies] = (method !== undefined ? METHOD_MESSAGES[method]?.[err.code] : undefined) ?? CODE_MESSAGES[err.code]
     return { message: t(template, err.message.replace(/\.$/, '')), remedies: [...remedies], code: err.code }
   }
   if (!(err instanceof Error)) return { message: t('MeshLink failed: {0}', String(err)), remedies: [LOGS] }

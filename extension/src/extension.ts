@@ -3,21 +3,26 @@
 // sidecar: it starts right after activate() returns.
 import * as vscode from 'vscode'
 import { resolveStateDir } from '../../sidecar/src/state/paths.ts'
+import { commandRunner } from './command-runner.ts'
 import { registerCommands, COMMANDS } from './commands.ts'
 import { absoluteStateDir, readConfig, RESTART_SETTINGS, upArgs, type MeshlinkConfig } from './config.ts'
 import { describeError } from './error-messages.ts'
 import { createLog } from './log.ts'
 import { Notifier, type ShownMessage } from './notify.ts'
+import { listeningPorts, type ListeningPorts } from './services/listening-ports.ts'
+import { registerServiceCommands, reportServiceEvent } from './services/service-commands.ts'
 import { checkLaunchFiles, checkRuntime, resolveSidecar } from './sidecar/resolve.ts'
 import { SidecarSupervisor, type StartPlan, type SupervisorState } from './sidecar/supervisor.ts'
 import { MeshMap } from './views/mesh-map.ts'
 import { MeshModel, type MeshGraph, type PeerRow, type SidecarPhase, type StatusBarContent } from './views/mesh-model.ts'
 import { PeersView } from './views/peers-view.ts'
+import { ServicesModel, type HostRow } from './views/services-model.ts'
+import { ServicesView } from './views/services-view.ts'
 import { StatusBar } from './views/status-bar.ts'
 
 const moduleLoadedAt = performance.now()
 
-/** How often RTTs and last-seen times are refreshed while the sidecar runs (events cover the rest). */
+/** How often RTTs, last-seen times and forwards' connection counts are refreshed while the sidecar runs (events cover the rest). */
 const REFRESH_MS = 15_000
 
 /** What `vscode.extensions.getExtension('meshlink.meshlink').exports` gives. */
@@ -38,7 +43,15 @@ export interface MeshlinkApi {
   meshMapRendered(): { nodes: number, edges: number } | undefined
   /** The latest notifications. */
   messages(): readonly ShownMessage[]
-  /** Fetches node.status and peers.list into the views now. */
+  /** Services and this node's forwards. */
+  readonly services: ServicesModel
+  /** The Services view's tree as shown. */
+  servicesViewRows(): readonly HostRow[]
+  /** URLs the extension asked VS Code to open in a browser, oldest first. */
+  externalOpens(): readonly string[]
+  /** TCP ports listening on this machine's loopback (Linux; elsewhere `supported: false`). */
+  listeningPorts(): Promise<ListeningPorts>
+  /** Fetches node.status, peers.list, services.list and forwards.list into the views now. */
   refresh(): Promise<void>
 }
 
@@ -60,6 +73,7 @@ export function activate (context: vscode.ExtensionContext): MeshlinkApi {
   const log = createLog()
   const config = (): MeshlinkConfig => readConfig(k => vscode.workspace.getConfiguration('meshlink').get(k))
   const model = new MeshModel()
+  const services = new ServicesModel()
   const supervisor = new SidecarSupervisor({ plan: signal => plan(context.extensionPath, config(), signal), log })
   const notify = new Notifier(log, {
     startSidecar: () => vscode.commands.executeCommand(COMMANDS.restartSidecar),
@@ -68,13 +82,18 @@ export function activate (context: vscode.ExtensionContext): MeshlinkApi {
   const peersView = new PeersView(model)
   const statusBar = new StatusBar(model)
   const meshMap = new MeshMap(model, context.extensionUri)
+  const servicesView = new ServicesView(model, services)
+  const opened: string[] = []
 
   const refresh = async (): Promise<void> => {
     const c = supervisor.client
     if (!c) return
     try {
       const [status, list] = await Promise.all([c.call('node.status', {}, { timeoutMs: 10_000 }), c.call('peers.list', {}, { timeoutMs: 10_000 })])
-      if (supervisor.client === c) model.setSnapshot(status, list.peers)
+      if (supervisor.client !== c) return
+      model.setSnapshot(status, list.peers)
+      const [svc, fwd] = await Promise.all([c.call('services.list', {}, { timeoutMs: 10_000 }), c.call('forwards.list', {}, { timeoutMs: 10_000 })])
+      if (supervisor.client === c) services.setSnapshot({ services: svc.services, forwards: fwd.forwards, selfId: status.peerId, connected: list.peers.filter(p => p.connected).map(p => p.id) })
     } catch (err) {
       log.warn(`refreshing the mesh state failed: ${(err as Error).message}`)
     }
@@ -90,10 +109,16 @@ export function activate (context: vscode.ExtensionContext): MeshlinkApi {
       ? t('Restarting in {0} s (attempt {1}).', Math.ceil(s.delayMs / 1000), s.attempt)
       : s.phase === 'failed' ? describeError(s.error, t).message : undefined
     model.setPhase(phaseOf(s), detail)
+    if (s.phase !== 'running') services.reset()
     if (s.phase === 'running') void refresh()
     if (s.phase === 'failed') notify.error(s.error)
   })
-  supervisor.onEvent((ev) => { if (model.applyEvent(ev)) void refresh() })
+  supervisor.onEvent((ev) => {
+    const meshChanged = model.applyEvent(ev)
+    const outcome = services.applyEvent(ev)
+    if (meshChanged || outcome.refresh) void refresh()
+    reportServiceEvent(outcome, { notify, log, model })
+  })
   supervisor.onCrash(({ reason, delayMs }) => {
     if (delayMs === undefined) return // 'failed' is reported above
     notify.warn(t('The MeshLink sidecar stopped ({0}); restarting it in {1} s.', reason, Math.max(1, Math.round(delayMs / 1000))), { [t('Show Logs')]: () => log.show(true) })
@@ -119,8 +144,23 @@ export function activate (context: vscode.ExtensionContext): MeshlinkApi {
   })
 
   context.subscriptions.push(
-    log, peersView, statusBar, meshMap, onConfig,
+    log, peersView, statusBar, meshMap, servicesView, onConfig,
     ...registerCommands({ supervisor, model, notify, log, config, refresh, showMeshMap: () => meshMap.show() }),
+    ...registerServiceCommands({
+      runner: commandRunner(supervisor, notify),
+      model,
+      services,
+      notify,
+      log,
+      refresh,
+      listeningPorts: () => listeningPorts(),
+      openExternal: (url) => {
+        opened.push(url)
+        log.info(`opening ${url} in the browser`)
+        // not awaited: a command must not hang on whatever the workbench asks the person first
+        vscode.env.openExternal(vscode.Uri.parse(url)).then((ok) => { if (!ok) log.warn(`the browser did not open ${url}`) }, (err: unknown) => log.warn(`opening ${url}: ${(err as Error).message}`))
+      }
+    }),
     { dispose: () => { clearInterval(timer); supervisor.dispose() } }
   )
 
@@ -140,6 +180,10 @@ export function activate (context: vscode.ExtensionContext): MeshlinkApi {
     meshMapGraph: () => meshMap.graph,
     meshMapRendered: () => meshMap.rendered,
     messages: () => notify.shown,
+    services,
+    servicesViewRows: () => servicesView.rows,
+    externalOpens: () => opened,
+    listeningPorts: () => listeningPorts(),
     refresh
   }
 }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode'
+import type { MethodName } from '../../sidecar/src/gen/protocol-types.ts'
 import { describeError, type Remedy } from './error-messages.ts'
 
 /** A notification the extension showed (kept for the logs and the e2e suite). */
@@ -52,9 +53,9 @@ export class Notifier {
     this.show(vscode.window.showWarningMessage, message, buttons)
   }
 
-  /** Shows any error as a person-readable message with the buttons its remedies call for. */
-  error (err: unknown, context?: string): void {
-    const d = describeError(err, vscode.l10n.t)
+  /** Shows any error as a person-readable message with the buttons its remedies call for; `method`: the API method that failed. */
+  error (err: unknown, context?: string, method?: MethodName): void {
+    const d = describeError(err, vscode.l10n.t, method)
     const message = context ? `${context}: ${d.message}` : d.message
     this.record({ severity: 'error', message, code: d.code ?? (err instanceof Error ? err.name : undefined) })
     this.log.error(message)

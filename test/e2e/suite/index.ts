@@ -5,13 +5,17 @@
 import Mocha from 'mocha'
 import { defineDevSuite } from './dev.e2e.ts'
 import { defineInstalledSuite } from './installed.e2e.ts'
+import { defineServicesSuite } from './services.e2e.ts'
 
 export function run (): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' })
   // the suites are bundled into this file: define them against mocha's globals instead of addFile()
   mocha.suite.emit('pre-require', globalThis, 'meshlink-e2e', mocha)
   if (process.env.MESHLINK_E2E_MODE === 'installed') defineInstalledSuite()
-  else defineDevSuite()
+  else {
+    defineDevSuite()
+    defineServicesSuite()
+  }
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
       // one machine-readable line for scripts/test-extension.mjs
