@@ -16,7 +16,8 @@ import { SidecarSupervisor, type StartPlan, type SupervisorState } from './sidec
 import { MeshMap } from './views/mesh-map.ts'
 import { MeshModel, type MeshGraph, type PeerRow, type SidecarPhase, type StatusBarContent } from './views/mesh-model.ts'
 import { PeersView } from './views/peers-view.ts'
-import { ServicesModel, type HostRow } from './views/services-model.ts'
+import { ServicesModel } from './views/services-model.ts'
+import type { HostRow } from './views/services-rows.ts'
 import { ServicesView } from './views/services-view.ts'
 import { StatusBar } from './views/status-bar.ts'
 
@@ -82,7 +83,7 @@ export function activate (context: vscode.ExtensionContext): MeshlinkApi {
   const peersView = new PeersView(model)
   const statusBar = new StatusBar(model)
   const meshMap = new MeshMap(model, context.extensionUri)
-  const servicesView = new ServicesView(model, services)
+  const servicesView = new ServicesView(model, services, () => { if (supervisor.client) void refresh() })
   const opened: string[] = []
 
   const refresh = async (): Promise<void> => {

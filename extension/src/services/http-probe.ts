@@ -4,7 +4,7 @@
 // else, or silence, is plain TCP (a database, SSH...). A short timeout: a server that speaks
 // only when spoken to differently must not hold the command up.
 import { connect } from 'node:net'
-import type { ServiceKind } from '../views/services-model.ts'
+import type { ServiceKind } from '../views/services-rows.ts'
 
 export interface ProbeResult {
   kind: ServiceKind

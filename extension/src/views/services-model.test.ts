@@ -2,7 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Forward, Peer, Service } from '../../../sidecar/src/gen/protocol-types.ts'
 import { format } from '../l10n.ts'
-import { bytes, forwardAddress, forwardUrl, ServicesModel, type Directory } from './services-model.ts'
+import { ServicesModel } from './services-model.ts'
+import { bytes, forwardAddress, forwardUrl, type Directory } from './services-rows.ts'
 
 const NOW = Date.parse('2026-11-24T12:00:00.000Z')
 const SELF = '12D3KooWSelfSelfSelfSelf'

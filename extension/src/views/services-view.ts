@@ -1,6 +1,7 @@
 import * as vscode from 'vscode'
 import type { MeshModel } from './mesh-model.ts'
-import type { ForwardRow, HostRow, ServiceRow, ServicesModel, ServicesTreeRow } from './services-model.ts'
+import type { ServicesModel } from './services-model.ts'
+import type { ForwardRow, HostRow, ServiceRow, ServicesTreeRow } from './services-rows.ts'
 
 export const SERVICES_VIEW_ID = 'meshlink.services'
 
@@ -36,11 +37,13 @@ export class ServicesView implements vscode.TreeDataProvider<ServicesTreeRow>, v
   private readonly subs: vscode.Disposable[] = []
   private current: HostRow[] = []
 
-  constructor (model: MeshModel, services: ServicesModel) {
+  /** `onVisible`: the view came into sight (connection counts have no event: fetch them then). */
+  constructor (model: MeshModel, services: ServicesModel, onVisible: () => void) {
     this.model = model
     this.services = services
     this.view = vscode.window.createTreeView(SERVICES_VIEW_ID, { treeDataProvider: this, showCollapseAll: true })
-    this.subs.push(this.view, this.changeEmitter, model.onDidChange(() => this.update()), services.onDidChange(() => this.update()))
+    this.subs.push(this.view, this.changeEmitter, model.onDidChange(() => this.update()), services.onDidChange(() => this.update()),
+      this.view.onDidChangeVisibility((e) => { if (e.visible) onVisible() }))
     this.update()
   }
 
