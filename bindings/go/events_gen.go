@@ -15,6 +15,8 @@ func decodeEventData(event string, raw json.RawMessage) (any, error) {
 		return decodeAs[ForwardFailedEvent](raw)
 	case "forward.opened":
 		return decodeAs[ForwardOpenedEvent](raw)
+	case "forward.updated":
+		return decodeAs[ForwardUpdatedEvent](raw)
 	case "mesh.changed":
 		return decodeAs[MeshChangedEvent](raw)
 	case "node.addresses":
@@ -27,6 +29,8 @@ func decodeEventData(event string, raw json.RawMessage) (any, error) {
 		return decodeAs[PeerDisconnectedEvent](raw)
 	case "peer.updated":
 		return decodeAs[PeerUpdatedEvent](raw)
+	case "service.connected":
+		return decodeAs[ServiceConnectedEvent](raw)
 	case "service.refused":
 		return decodeAs[ServiceRefusedEvent](raw)
 	case "service.removed":

@@ -106,6 +106,12 @@ type ForwardOpenedEvent struct {
 	Forward Forward `json:"forward"`
 }
 
+// ForwardUpdatedEvent: A forward's open-connection count or traffic changed (at most once a second per forward).
+type ForwardUpdatedEvent struct {
+	// A local listener of this node that carries each accepted TCP connection to a member's service.
+	Forward Forward `json:"forward"`
+}
+
 // ForwardsCloseParams: ForwardsCloseParams is a protocol object.
 type ForwardsCloseParams struct {
 	ID string `json:"id"`
@@ -394,6 +400,15 @@ type Service struct {
 	Target *string `json:"target,omitempty"`
 }
 
+// ServiceConnectedEvent: A member's connection to one of this node's services was accepted (after the access check).
+type ServiceConnectedEvent struct {
+	// A service's name, unique per host: letters, digits, '.', '_' and '-', starting with a letter or digit.
+	Service string `json:"service"`
+
+	// A libp2p peer id in its base58btc string form (Ed25519 keys: 12D3KooW…).
+	Peer string `json:"peer"`
+}
+
 // ServiceRefusedEvent: This node refused a member's connection to one of its services.
 type ServiceRefusedEvent struct {
 	Service string `json:"service"`
@@ -481,12 +496,14 @@ var EventNames = []string{
 	"forward.closed",
 	"forward.failed",
 	"forward.opened",
+	"forward.updated",
 	"mesh.changed",
 	"node.addresses",
 	"node.name",
 	"peer.connected",
 	"peer.disconnected",
 	"peer.updated",
+	"service.connected",
 	"service.refused",
 	"service.removed",
 	"service.updated",

@@ -62,7 +62,7 @@ async function shareAndOpen (host: SidecarProcess, guest: SidecarProcess, port: 
   return forward.localPort
 }
 
-test('an HTTP dev server behind a share: byte-exact bodies, keep-alive, echo, SSE, WebSocket', async () => {
+test('an HTTP dev server behind a share: byte-exact bodies, keep-alive, echo, SSE, WebSocket', { timeout: 60_000 }, async () => {
   const port = webPort
   const svc = (await bob.client.call('services.list')).services.find(s => s.name === 'web')!
   assert.deepEqual({ host: svc.host, hostName: svc.hostName, port: svc.port, allow: svc.allow, online: svc.online, mine: svc.mine }, { host: alice.info.peerId, hostName: 'alice', port: dev.port, allow: null, online: true, mine: false })
@@ -106,7 +106,7 @@ test('an HTTP dev server behind a share: byte-exact bodies, keep-alive, echo, SS
   assert.ok(got[1] === 'x'.repeat(70_000), `second message: ${got[1]?.length} chars`)
 })
 
-test('half-close in both directions is carried', async () => {
+test('half-close in both directions is carried', { timeout: 30_000 }, async () => {
   // client closes first: the server reads to EOF, then answers and closes
   const upload = await startTcpServer((s) => {
     const h = createHash('sha256')
@@ -283,4 +283,18 @@ test('host restart: the guest forward works again with the same local port', asy
   assert.equal(after.id, before.id)
   assert.equal((await get(after.localPort, '/hello')).body.toString(), 'hello from /hello')
   assert.ok((await alice.client.call('services.list')).services.some(s => s.name === 'web' && s.mine), 'shares persist across restarts')
+})
+
+test('a host that leaves the mesh takes its services with it; one that only goes offline keeps them listed as offline', async () => {
+  await carol.client.call('services.share', { port: dev.port, name: 'carols' })
+  await waitFor(async () => (await bob.client.call('services.list')).services.some(s => s.name === 'carols' && s.online), 'bob to see carol\'s service')
+  const { forward } = await bob.client.call('forwards.open', { peer: 'carol', service: 'carols' })
+  const events = collectEvents(bob.info, ['service.removed', 'forward.closed'])
+  try {
+    await carol.client.call('mesh.leave')
+    await waitFor(async () => !(await bob.client.call('services.list')).services.some(s => s.name === 'carols'), 'carol\'s service to disappear from bob\'s list')
+    await waitFor(() => events.events.some(e => e.event === 'forward.closed' && (e.data as { forward: { id: string } }).forward.id === forward.id), 'bob\'s forward to carol to close')
+    assert.ok(events.events.some(e => e.event === 'service.removed'))
+  } finally { events.close() }
+  // alice (web) going offline is different: listed, offline (covered by the restart test's wait for online again)
 })

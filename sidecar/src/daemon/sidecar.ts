@@ -171,6 +171,8 @@ export class Sidecar {
       const old = this.node
       this.node = undefined
       if (old) {
+        // members of the mesh being left should not keep listing this node's services
+        if (opts.forgetOld) await this.forwarding.withdraw()
         await this.forwarding.detach('the node left the mesh')
         await old.stop()
         if (opts.forgetOld) old.book.destroy()

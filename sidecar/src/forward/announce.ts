@@ -70,24 +70,26 @@ export class ServiceAnnouncer {
     await this.init.node.unhandle(SERVICES_PROTOCOL).catch(() => {})
   }
 
-  /** Sends our list to every connected member. */
-  broadcast (): void {
+  /** Sends our list (or `services`) to every connected member; resolves when all were tried. */
+  async broadcast (services?: AnnouncedService[]): Promise<void> {
     const seen = new Set<string>()
+    const sends: Array<Promise<void>> = []
     for (const c of this.init.node.getConnections()) {
       const id = c.remotePeer.toString()
       if (seen.has(id) || c.status !== 'open') continue
       seen.add(id)
-      void this.sendTo(c)
+      sends.push(this.sendTo(c, services))
     }
+    await Promise.all(sends)
   }
 
-  private async sendTo (connection: Connection): Promise<void> {
+  private async sendTo (connection: Connection, services = this.init.mine()): Promise<void> {
     const signal = AbortSignal.timeout(FORWARD_SETUP_TIMEOUT_MS)
     let stream: Stream | undefined
     try {
       stream = await connection.newStream(SERVICES_PROTOCOL, { signal })
       const lp = lpStream(stream, { maxDataLength: SERVICES_MAX_BYTES })
-      await lp.write(new TextEncoder().encode(JSON.stringify({ v: 1, services: this.init.mine() })), { signal })
+      await lp.write(new TextEncoder().encode(JSON.stringify({ v: 1, services })), { signal })
       await stream.close({ signal })
     } catch (err) {
       this.init.log.debug('could not announce services to %s: %s', connection.remotePeer.toString(), err)

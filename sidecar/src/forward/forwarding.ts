@@ -40,6 +40,7 @@ export class Forwarding {
     this.host = new ForwardHost({
       share: (name) => this.shares.get(name),
       onRefused: (service, peer, reason) => this.publish('service.refused', { service, peer, reason }),
+      onAccepted: (service, peer) => this.publish('service.connected', { service, peer }),
       log: log.scope('host')
     })
   }
@@ -58,6 +59,11 @@ export class Forwarding {
     await this.announcer.start()
     node.addEventListener('peer:connect', this.onConnect)
     node.addEventListener('peer:disconnect', this.onDisconnect)
+  }
+
+  /** Tells connected members this node's services are gone (before leaving the mesh). */
+  async withdraw (): Promise<void> {
+    await this.announcer?.broadcast([])
   }
 
   /** Stops serving on the current node: forwards close, carried connections end. */
@@ -84,7 +90,7 @@ export class Forwarding {
   resolvePeer (who: string, field: string): string {
     const m = this.need()
     const peers = m.peers()
-    if (peers.some(p => p.id === who)) return who
+    if (who === m.peerId || peers.some(p => p.id === who)) return who
     const byName = peers.filter(p => p.name === who)
     if (byName.length === 1) return byName[0].id
     if (byName.length > 1) throw new ApiError('INVALID_PARAMS', `"${who}" is the name of ${byName.length} members; use a peer id (${byName.map(p => p.id).join(', ')})`, { path: field })
@@ -104,7 +110,7 @@ export class Forwarding {
     // re-sharing with a narrower allow list revokes access at once, open connections included
     this.host.closeService(name, (peer) => allow === null || allow.includes(peer))
     this.log.info('sharing %s (%s:%d) with %s', name, host, p.port, allow === null ? 'every member' : allow.join(', '))
-    this.announcer?.broadcast()
+    void this.announcer?.broadcast()
     const svc = this.mine(share)
     this.publish('service.updated', { service: svc })
     return svc
@@ -115,7 +121,7 @@ export class Forwarding {
     if (!share) throw new ApiError('NOT_FOUND', `no service "${name}" is shared by this node`, { path: '/params/name' })
     this.host.closeService(name)
     this.log.info('stopped sharing %s', name)
-    this.announcer?.broadcast()
+    void this.announcer?.broadcast()
     const svc = this.mine(share)
     this.publish('service.removed', { service: svc })
     return svc
@@ -197,7 +203,8 @@ export class Forwarding {
       service: p.service,
       address,
       log: this.log.scope('guest'),
-      onFailure: (f, code, reason) => this.publish('forward.failed', { forward: f.toJSON(), code, reason })
+      onFailure: (f, code, reason) => this.publish('forward.failed', { forward: f.toJSON(), code, reason }),
+      onChange: (f) => this.publish('forward.updated', { forward: f.toJSON() })
     })
     const key = `${peer}/${p.service}`
     // a host on this same machine: its service's port number is only free because the service is

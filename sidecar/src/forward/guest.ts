@@ -19,7 +19,12 @@ export interface GuestForwardInit {
   address: string
   log: Logger
   onFailure(fwd: GuestForward, code: FailureCode, reason: string): void
+  /** Connection count or traffic changed; called at most once per UPDATE_INTERVAL_MS. */
+  onChange(fwd: GuestForward): void
 }
+
+/** Least time between two forward.updated events of one forward. */
+const UPDATE_INTERVAL_MS = 1000
 
 /** Listens on a port; each accepted connection goes over its own stream to the host's service. */
 export class GuestForward {
@@ -30,6 +35,7 @@ export class GuestForward {
   private readonly sockets = new Set<Socket>()
   private readonly counters: PipeCounters = { fromStream: 0, toStream: 0 }
   private total = 0
+  private updateTimer: NodeJS.Timeout | undefined
   port = 0
 
   constructor (init: GuestForwardInit) {
@@ -55,7 +61,15 @@ export class GuestForward {
     })
   }
 
+  /** Coalesces change notifications to one per UPDATE_INTERVAL_MS. */
+  private changed (): void {
+    if (this.updateTimer !== undefined || this.server === undefined) return
+    this.updateTimer = setTimeout(() => { this.updateTimer = undefined; if (this.server?.listening) this.init.onChange(this) }, UPDATE_INTERVAL_MS)
+    this.updateTimer.unref()
+  }
+
   async close (): Promise<void> {
+    clearTimeout(this.updateTimer)
     for (const s of this.sockets) s.destroy()
     await new Promise<void>((resolve) => this.server ? this.server.close(() => resolve()) : resolve())
   }
@@ -79,6 +93,8 @@ export class GuestForward {
   private async carry (sock: Socket): Promise<void> {
     this.total++
     this.sockets.add(sock)
+    this.changed()
+    sock.once('close', () => this.changed())
     sock.on('error', () => {}) // reported through the pipe or the failure below
     const signal = AbortSignal.timeout(FORWARD_SETUP_TIMEOUT_MS)
     const fail = (code: FailureCode, reason: string): void => {

@@ -12,6 +12,8 @@ export interface HostInit {
   share(name: string): Share | undefined
   /** Called when a member's stream is refused (for the event and the log). */
   onRefused(service: string, peer: string, reason: string): void
+  /** Called when a member's connection was accepted and is being carried. */
+  onAccepted(service: string, peer: string): void
   log: Logger
 }
 
@@ -91,6 +93,7 @@ export class ForwardHost {
       return
     }
     this.open.set(target, { service, peer })
+    this.init.onAccepted(service, peer)
     const raw = lp.unwrap()
     await pipeSocketStream(target, raw, { fromStream: 0, toStream: 0 })
     this.open.delete(target)

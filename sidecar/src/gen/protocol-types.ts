@@ -541,6 +541,15 @@ export interface ForwardOpenedEvent {
   forward: Forward
 }
 /**
+ * A forward's open-connection count or traffic changed (at most once a second per forward).
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ForwardUpdatedEvent".
+ */
+export interface ForwardUpdatedEvent {
+  forward: Forward
+}
+/**
  * The node created, joined or left a mesh; peers.list now describes the new mesh.
  *
  * This interface was referenced by `ProtocolRoot`'s JSON-Schema
@@ -596,6 +605,16 @@ export interface PeerUpdatedEvent {
   peer: Peer
 }
 /**
+ * A member's connection to one of this node's services was accepted (after the access check).
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ServiceConnectedEvent".
+ */
+export interface ServiceConnectedEvent {
+  service: ServiceName
+  peer: PeerIdString
+}
+/**
  * This node refused a member's connection to one of its services.
  *
  * This interface was referenced by `ProtocolRoot`'s JSON-Schema
@@ -648,12 +667,14 @@ export interface Events {
   'forward.closed': ForwardClosedEvent
   'forward.failed': ForwardFailedEvent
   'forward.opened': ForwardOpenedEvent
+  'forward.updated': ForwardUpdatedEvent
   'mesh.changed': MeshChangedEvent
   'node.addresses': NodeAddressesEvent
   'node.name': NodeNameEvent
   'peer.connected': PeerConnectedEvent
   'peer.disconnected': PeerDisconnectedEvent
   'peer.updated': PeerUpdatedEvent
+  'service.connected': ServiceConnectedEvent
   'service.refused': ServiceRefusedEvent
   'service.removed': ServiceRemovedEvent
   'service.updated': ServiceUpdatedEvent
@@ -661,5 +682,5 @@ export interface Events {
 export type MethodName = keyof Methods
 export type EventName = keyof Events
 export const METHOD_NAMES: readonly MethodName[] = ['forwards.close', 'forwards.list', 'forwards.open', 'mesh.create', 'mesh.invite', 'mesh.join', 'mesh.leave', 'node.setName', 'node.shutdown', 'node.status', 'peers.list', 'peers.ping', 'services.list', 'services.share', 'services.unshare']
-export const EVENT_NAMES: readonly EventName[] = ['forward.closed', 'forward.failed', 'forward.opened', 'mesh.changed', 'node.addresses', 'node.name', 'peer.connected', 'peer.disconnected', 'peer.updated', 'service.refused', 'service.removed', 'service.updated']
+export const EVENT_NAMES: readonly EventName[] = ['forward.closed', 'forward.failed', 'forward.opened', 'forward.updated', 'mesh.changed', 'node.addresses', 'node.name', 'peer.connected', 'peer.disconnected', 'peer.updated', 'service.connected', 'service.refused', 'service.removed', 'service.updated']
 export const ERROR_CODES: readonly ErrorCode[] = ['PARSE_ERROR', 'INVALID_REQUEST', 'UNSUPPORTED_VERSION', 'UNAUTHORIZED', 'MESSAGE_TOO_LARGE', 'METHOD_NOT_FOUND', 'INVALID_PARAMS', 'INVALID_INVITE', 'NOT_FOUND', 'PEER_UNREACHABLE', 'CONFLICT', 'FORBIDDEN', 'NOT_READY', 'TIMEOUT', 'INTERNAL']

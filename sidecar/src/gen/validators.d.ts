@@ -37,12 +37,14 @@ export declare const result_services_unshare: Validator
 export declare const event_forward_closed: Validator
 export declare const event_forward_failed: Validator
 export declare const event_forward_opened: Validator
+export declare const event_forward_updated: Validator
 export declare const event_mesh_changed: Validator
 export declare const event_node_addresses: Validator
 export declare const event_node_name: Validator
 export declare const event_peer_connected: Validator
 export declare const event_peer_disconnected: Validator
 export declare const event_peer_updated: Validator
+export declare const event_service_connected: Validator
 export declare const event_service_refused: Validator
 export declare const event_service_removed: Validator
 export declare const event_service_updated: Validator

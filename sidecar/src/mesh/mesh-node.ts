@@ -4,7 +4,7 @@ import type { Connection, PeerId, PrivateKey, IdentifyResult, PeerInfo } from '@
 import { createMeshNode, type MeshLibp2p } from '../node/create-node.ts'
 import { PeerBook, type PeerRecord } from './peer-book.ts'
 import type { MeshRecord } from './mesh-key.ts'
-import type { Hello } from './presence.ts'
+import { HELLO_MAX_ADDRS, HELLO_MAX_PEERS, type Hello } from './presence.ts'
 import type { Logger } from '../log/logger.ts'
 import type { Events, Peer } from '../gen/protocol-types.ts'
 import { REDIAL_MAX_MS, REDIAL_MIN_MS, REDIAL_TICK_MS } from './constants.ts'
@@ -80,8 +80,8 @@ export class MeshNode {
       listen: this.opts.listen,
       mdns: this.opts.mdns,
       presence: {
-        hello: (): Hello => ({ v: 1, name: this.opts.displayName(), version: VERSION }),
-        onHello: (peer, hello) => this.onHello(peer, hello)
+        hello: (): Hello => ({ v: 1, name: this.opts.displayName(), version: VERSION, peers: this.exchangeList() }),
+        onHello: (peer, hello, connection) => this.onHello(peer, hello, connection)
       }
     })
     const n = this.node
@@ -231,12 +231,38 @@ export class MeshNode {
     if (changed) this.opts.publish('peer.updated', { peer: this.toPeer(record) })
   }
 
-  private onHello (peer: PeerId, hello: Hello): void {
+  /** Members to tell a peer about: the ones with known addresses, most recently seen first. */
+  private exchangeList (): Array<{ id: string, addrs: string[] }> {
+    return this.book.list()
+      .filter(r => r.addrs.length > 0)
+      .sort((a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? ''))
+      .slice(0, HELLO_MAX_PEERS)
+      .map(r => ({ id: r.id, addrs: r.addrs.slice(0, HELLO_MAX_ADDRS) }))
+  }
+
+  private onHello (peer: PeerId, hello: Hello, connection: Connection): void {
     const { record, changed } = this.book.upsert(peer.toString(), { name: hello.name })
     if (changed) {
       this.log.info('member %s is now called %s', peer.toString(), hello.name)
       this.opts.publish('peer.updated', { peer: this.toPeer(record) })
     }
+    // peer exchange: members this member knows become members we know (and the redial loop meets them)
+    const sameHost = isLoopback(connection.remoteAddr.toString())
+    let learned = 0
+    for (const p of hello.peers ?? []) {
+      if (p.id === this.peerId || this.book.has(p.id)) continue
+      const addrs = p.addrs.filter(a => { try { multiaddr(a); return sameHost || !isLoopback(a) } catch { return false } })
+      if (addrs.length === 0) continue
+      const { record: r } = this.book.upsert(p.id, { addrs })
+      void this.rememberAddrs(r)
+      learned++
+    }
+    if (learned > 0) {
+      this.log.info('learned %d member(s) from %s', learned, hello.name)
+      this.redialTick()
+    }
+    // a member we had not heard from before: tell the others about it (bounded: only on news)
+    if (changed && record.lastSeen !== null) this.node.services.presence.announce()
   }
 
   private onDiscovery (info: PeerInfo): void {

@@ -8,7 +8,17 @@ export interface Hello {
   v: 1
   name: string
   version: string
+  /**
+   * Other members the sender knows (peer exchange), so joining through any one member reaches
+   * the whole mesh. Only members can send a hello (the Noise prologue), and entries are checked.
+   */
+  peers?: Array<{ id: string, addrs: string[] }>
 }
+
+/** Most members one hello may list, and addresses per member. */
+export const HELLO_MAX_PEERS = 64
+export const HELLO_MAX_ADDRS = 8
+const PEER_ID = /^[1-9A-HJ-NP-Za-km-z]{40,128}$/
 
 export interface PresenceInit {
   /** This node's current hello. */
@@ -42,7 +52,16 @@ export function parseHello (bytes: Uint8Array): Hello {
   if (h.v !== 1) throw new BadHelloError(`hello version ${JSON.stringify(h.v)} is not supported`)
   if (typeof h.name !== 'string' || h.name.length < 1 || h.name.length > 64 || /[\u0000-\u001f\u007f]/.test(h.name)) throw new BadHelloError('hello has no valid name')
   if (typeof h.version !== 'string' || h.version.length > 64) throw new BadHelloError('hello has no valid version')
-  return { v: 1, name: h.name, version: h.version }
+  const peers: Array<{ id: string, addrs: string[] }> = []
+  if (h.peers !== undefined) {
+    if (!Array.isArray(h.peers) || h.peers.length > HELLO_MAX_PEERS) throw new BadHelloError(`hello peers must be a list of at most ${HELLO_MAX_PEERS}`)
+    for (const p of h.peers as Array<Record<string, unknown>>) {
+      if (p === null || typeof p !== 'object' || typeof p.id !== 'string' || !PEER_ID.test(p.id)) throw new BadHelloError('hello lists a peer without a valid id')
+      if (!Array.isArray(p.addrs) || p.addrs.length > HELLO_MAX_ADDRS || !p.addrs.every(a => typeof a === 'string' && a.startsWith('/') && a.length <= 512)) throw new BadHelloError(`hello lists peer ${p.id} without valid addresses`)
+      peers.push({ id: p.id, addrs: p.addrs as string[] })
+    }
+  }
+  return { v: 1, name: h.name, version: h.version, peers }
 }
 
 /** Exchanges display names between members over PRESENCE_PROTOCOL. */

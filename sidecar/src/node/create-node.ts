@@ -45,7 +45,7 @@ export async function createMeshNode (opts: CreateNodeOptions): Promise<MeshLibp
     nodeInfo: { userAgent: `meshlink/${VERSION}` },
     services: {
       identify: identify(),
-      ping: ping(),
+      ping: ping({ maxOutboundStreams: 8 }), // the default 1 made a user's ping collide with the node's own first ping
       presence: presence(opts.presence)
     }
   })

@@ -164,6 +164,26 @@ class ForwardOpenedEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class ForwardUpdatedEvent:
+    """A forward's open-connection count or traffic changed (at most once a second per forward)."""
+
+    forward: Forward
+    """A local listener of this node that carries each accepted TCP connection to a member's service."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ForwardUpdatedEvent:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            forward=Forward.from_json(d["forward"]),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"forward": self.forward.to_json()}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class ForwardsCloseParams:
     """ForwardsCloseParams."""
 
@@ -901,6 +921,29 @@ class Service:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceConnectedEvent:
+    """A member's connection to one of this node's services was accepted (after the access check)."""
+
+    service: str
+    """A service's name, unique per host: letters, digits, '.', '_' and '-', starting with a letter or digit."""
+    peer: str
+    """A libp2p peer id in its base58btc string form (Ed25519 keys: 12D3KooW…)."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ServiceConnectedEvent:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            service=d["service"],
+            peer=d["peer"],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"service": self.service, "peer": self.peer}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceRefusedEvent:
     """This node refused a member's connection to one of its services."""
 
@@ -1116,12 +1159,14 @@ EVENTS: dict[str, type] = {
     "forward.closed": ForwardClosedEvent,
     "forward.failed": ForwardFailedEvent,
     "forward.opened": ForwardOpenedEvent,
+    "forward.updated": ForwardUpdatedEvent,
     "mesh.changed": MeshChangedEvent,
     "node.addresses": NodeAddressesEvent,
     "node.name": NodeNameEvent,
     "peer.connected": PeerConnectedEvent,
     "peer.disconnected": PeerDisconnectedEvent,
     "peer.updated": PeerUpdatedEvent,
+    "service.connected": ServiceConnectedEvent,
     "service.refused": ServiceRefusedEvent,
     "service.removed": ServiceRemovedEvent,
     "service.updated": ServiceUpdatedEvent,
