@@ -9,6 +9,10 @@ import "encoding/json"
 // (from a newer sidecar) are returned as json.RawMessage.
 func decodeEventData(event string, raw json.RawMessage) (any, error) {
 	switch event {
+	case "artifact.removed":
+		return decodeAs[ArtifactRemovedEvent](raw)
+	case "artifact.updated":
+		return decodeAs[ArtifactUpdatedEvent](raw)
 	case "forward.closed":
 		return decodeAs[ForwardClosedEvent](raw)
 	case "forward.failed":
@@ -37,6 +41,12 @@ func decodeEventData(event string, raw json.RawMessage) (any, error) {
 		return decodeAs[ServiceRemovedEvent](raw)
 	case "service.updated":
 		return decodeAs[ServiceUpdatedEvent](raw)
+	case "transfer.done":
+		return decodeAs[TransferDoneEvent](raw)
+	case "transfer.failed":
+		return decodeAs[TransferFailedEvent](raw)
+	case "transfer.progress":
+		return decodeAs[TransferProgressEvent](raw)
 	}
 	return raw, nil
 }

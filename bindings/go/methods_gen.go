@@ -5,6 +5,42 @@ package meshlink
 
 import "context"
 
+// ArtifactsFetch calls artifacts.fetch: Fetches an artifact from the members that hold it (several at once), verifies every chunk and writes the tree to a new directory (renamed into place at the end). Answers at once with a transfer.
+func (c *Client) ArtifactsFetch(ctx context.Context, params ArtifactsFetchParams) (*ArtifactsFetchResult, error) {
+	result := new(ArtifactsFetchResult)
+	if err := c.Call(ctx, "artifacts.fetch", params, result); err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
+// Artifacts calls artifacts.list: Artifacts in this node's store and those connected members announce.
+func (c *Client) Artifacts(ctx context.Context) (*ArtifactsListResult, error) {
+	result := new(ArtifactsListResult)
+	if err := c.Call(ctx, "artifacts.list", nil, result); err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
+// ArtifactsPublish calls artifacts.publish: Publishes a directory (or one file) as an artifact: cuts its files into content-defined chunks in the store and announces it to members. Answers at once with a transfer; transfer.done carries the artifact.
+func (c *Client) ArtifactsPublish(ctx context.Context, params ArtifactsPublishParams) (*ArtifactsPublishResult, error) {
+	result := new(ArtifactsPublishResult)
+	if err := c.Call(ctx, "artifacts.publish", params, result); err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
+// ArtifactsRemove calls artifacts.remove: Forgets a local artifact; its chunks are deleted unless another artifact uses them.
+func (c *Client) ArtifactsRemove(ctx context.Context, params ArtifactsRemoveParams) (*ArtifactsRemoveResult, error) {
+	result := new(ArtifactsRemoveResult)
+	if err := c.Call(ctx, "artifacts.remove", params, result); err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
 // ForwardsClose calls forwards.close: Closes a forward: stops listening and ends its connections.
 func (c *Client) ForwardsClose(ctx context.Context, params ForwardsCloseParams) (*ForwardsCloseResult, error) {
 	result := new(ForwardsCloseResult)
@@ -140,10 +176,54 @@ func (c *Client) ServicesUnshare(ctx context.Context, params ServicesUnsharePara
 	return result, nil
 }
 
+// StoreStatus calls store.status: Size and limits of the artifact store.
+func (c *Client) StoreStatus(ctx context.Context) (*StoreStatusResult, error) {
+	result := new(StoreStatusResult)
+	if err := c.Call(ctx, "store.status", nil, result); err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
+// StoreVerify calls store.verify: Hashes every chunk in the store, deletes the ones that do not match their name, and lists artifacts that are no longer complete.
+func (c *Client) StoreVerify(ctx context.Context) (*StoreVerifyResult, error) {
+	result := new(StoreVerifyResult)
+	if err := c.Call(ctx, "store.verify", nil, result); err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
+// TransfersCancel calls transfers.cancel: Cancels a running publish or fetch (a fetch leaves no output; the chunks it got stay in the store, so fetching again resumes).
+func (c *Client) TransfersCancel(ctx context.Context, params TransfersCancelParams) (*TransfersCancelResult, error) {
+	result := new(TransfersCancelResult)
+	if err := c.Call(ctx, "transfers.cancel", params, result); err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
+// Transfers calls transfers.list: Publishes and fetches of this sidecar run, newest first.
+func (c *Client) Transfers(ctx context.Context) (*TransfersListResult, error) {
+	result := new(TransfersListResult)
+	if err := c.Call(ctx, "transfers.list", nil, result); err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
 // NewResult returns a pointer to a new, empty result struct of method (nil for an unknown method),
 // for tools that call methods by name.
 func NewResult(method string) any {
 	switch method {
+	case "artifacts.fetch":
+		return new(ArtifactsFetchResult)
+	case "artifacts.list":
+		return new(ArtifactsListResult)
+	case "artifacts.publish":
+		return new(ArtifactsPublishResult)
+	case "artifacts.remove":
+		return new(ArtifactsRemoveResult)
 	case "forwards.close":
 		return new(ForwardsCloseResult)
 	case "forwards.list":
@@ -174,6 +254,14 @@ func NewResult(method string) any {
 		return new(ServicesShareResult)
 	case "services.unshare":
 		return new(ServicesUnshareResult)
+	case "store.status":
+		return new(StoreStatusResult)
+	case "store.verify":
+		return new(StoreVerifyResult)
+	case "transfers.cancel":
+		return new(TransfersCancelResult)
+	case "transfers.list":
+		return new(TransfersListResult)
 	}
 	return nil
 }

@@ -17,6 +17,122 @@ type ApiError struct {
 	Data map[string]any `json:"data,omitempty"`
 }
 
+// Artifact: An artifact this node holds or a member announced.
+type Artifact struct {
+	// SHA-256 (hex) of an artifact's canonical manifest; chunks are named the same way.
+	ID string `json:"id"`
+
+	// A name for the newest artifact published under it, optionally with a label: `web-dist`, `web-dist@main`.
+	Tag *string `json:"tag"`
+
+	// Bytes of its files.
+	Size int64 `json:"size"`
+
+	Files int64 `json:"files"`
+
+	// When it was first published (by its publisher's clock).
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Its manifest is in this node's store.
+	Local bool `json:"local"`
+
+	// Every chunk is in this node's store (it can be served and fetched offline).
+	Complete bool `json:"complete"`
+
+	// Never evicted from this node's store (published artifacts are pinned by default).
+	Pinned bool `json:"pinned"`
+
+	// Published by this node.
+	Mine bool `json:"mine"`
+
+	// Connected members that announce it.
+	Holders []ArtifactHoldersItem `json:"holders"`
+}
+
+// ArtifactHoldersItem: ArtifactHoldersItem is a protocol object.
+type ArtifactHoldersItem struct {
+	// A libp2p peer id in its base58btc string form (Ed25519 keys: 12D3KooW…).
+	Peer string `json:"peer"`
+
+	// A person-readable name for a node, by default user@host. No control characters.
+	Name *string `json:"name"`
+
+	// false: it is still fetching (it serves the chunks it has).
+	Complete bool `json:"complete"`
+}
+
+// ArtifactRemovedEvent: An artifact is no longer in this node's store nor announced by any connected member.
+type ArtifactRemovedEvent struct {
+	// SHA-256 (hex) of an artifact's canonical manifest; chunks are named the same way.
+	ID string `json:"id"`
+}
+
+// ArtifactUpdatedEvent: An artifact appeared or changed here or at a member (published, fetched, announced, a holder came or went).
+type ArtifactUpdatedEvent struct {
+	// An artifact this node holds or a member announced.
+	Artifact Artifact `json:"artifact"`
+}
+
+// ArtifactsFetchParams: ArtifactsFetchParams is a protocol object.
+type ArtifactsFetchParams struct {
+	// An artifact id, a unique id prefix (8+ hex digits) or a tag (its newest artifact in the mesh).
+	Artifact string `json:"artifact"`
+
+	// Absolute path of the output directory: must not exist, or be empty. Its parent must exist.
+	Out string `json:"out"`
+
+	// Keep the fetched artifact in the store whatever the size cap (default false: least recently used unpinned artifacts are evicted).
+	Pin *bool `json:"pin,omitempty"`
+
+	// Download cap for this fetch.
+	MaxBytesPerSec *int64 `json:"maxBytesPerSec,omitempty"`
+}
+
+// ArtifactsFetchResult: ArtifactsFetchResult is a protocol object.
+type ArtifactsFetchResult struct {
+	// A publish or fetch under way or finished (kept until the sidecar stops; the newest 100).
+	Transfer Transfer `json:"transfer"`
+}
+
+// ArtifactsListParams: ArtifactsListParams is a protocol object.
+type ArtifactsListParams struct {
+}
+
+// ArtifactsListResult: ArtifactsListResult is a protocol object.
+type ArtifactsListResult struct {
+	Artifacts []Artifact `json:"artifacts"`
+}
+
+// ArtifactsPublishParams: ArtifactsPublishParams is a protocol object.
+type ArtifactsPublishParams struct {
+	// Absolute path of the directory or file.
+	Path string `json:"path"`
+
+	// A name for the newest artifact published under it, optionally with a label: `web-dist`, `web-dist@main`.
+	Tag *string `json:"tag,omitempty"`
+
+	// Keep it in the store whatever the size cap (default true).
+	Pin *bool `json:"pin,omitempty"`
+}
+
+// ArtifactsPublishResult: ArtifactsPublishResult is a protocol object.
+type ArtifactsPublishResult struct {
+	// A publish or fetch under way or finished (kept until the sidecar stops; the newest 100).
+	Transfer Transfer `json:"transfer"`
+}
+
+// ArtifactsRemoveParams: ArtifactsRemoveParams is a protocol object.
+type ArtifactsRemoveParams struct {
+	// An artifact id, a unique id prefix (8+ hex digits) or a tag (its newest artifact in the mesh).
+	Artifact string `json:"artifact"`
+}
+
+// ArtifactsRemoveResult: ArtifactsRemoveResult is a protocol object.
+type ArtifactsRemoveResult struct {
+	// An artifact this node holds or a member announced.
+	Artifact Artifact `json:"artifact"`
+}
+
 // ErrorCode: The closed set of error codes. Clients switch on these, never on the message.
 type ErrorCode string
 
@@ -472,8 +588,205 @@ type ServicesUnshareResult struct {
 	Service Service `json:"service"`
 }
 
+// StoreStatusParams: StoreStatusParams is a protocol object.
+type StoreStatusParams struct {
+}
+
+// StoreStatusResult: StoreStatusResult is a protocol object.
+type StoreStatusResult struct {
+	Dir string `json:"dir"`
+
+	Bytes int64 `json:"bytes"`
+
+	CapBytes int64 `json:"capBytes"`
+
+	Chunks int64 `json:"chunks"`
+
+	Artifacts int64 `json:"artifacts"`
+
+	// Cap on the bytes this node serves to members, or null.
+	MaxUploadBytesPerSec *int64 `json:"maxUploadBytesPerSec"`
+}
+
+// StoreVerifyParams: StoreVerifyParams is a protocol object.
+type StoreVerifyParams struct {
+}
+
+// StoreVerifyResult: StoreVerifyResult is a protocol object.
+type StoreVerifyResult struct {
+	// Chunks that are intact.
+	Chunks int64 `json:"chunks"`
+
+	Bytes int64 `json:"bytes"`
+
+	// Chunks deleted because their content did not match.
+	Corrupt []string `json:"corrupt"`
+
+	Incomplete []string `json:"incomplete"`
+}
+
+// Transfer: A publish or fetch under way or finished (kept until the sidecar stops; the newest 100).
+type Transfer struct {
+	ID string `json:"id"`
+
+	Kind TransferKind `json:"kind"`
+
+	State TransferState `json:"state"`
+
+	// null while a publish is still reading its tree.
+	Artifact *string `json:"artifact"`
+
+	// A name for the newest artifact published under it, optionally with a label: `web-dist`, `web-dist@main`.
+	Tag *string `json:"tag"`
+
+	// publish: the tree published; fetch: the output directory.
+	Path string `json:"path"`
+
+	BytesTotal int64 `json:"bytesTotal"`
+
+	// Bytes read (publish) or available in the store (fetch, including chunks it already had).
+	BytesDone int64 `json:"bytesDone"`
+
+	// Bytes received from members (fetch).
+	BytesFromPeers int64 `json:"bytesFromPeers"`
+
+	ChunksTotal int64 `json:"chunksTotal"`
+
+	ChunksDone int64 `json:"chunksDone"`
+
+	// Recent rate (publish: read; fetch: received).
+	RateBytesPerSec float64 `json:"rateBytesPerSec"`
+
+	EtaMs *int64 `json:"etaMs"`
+
+	Peers []TransferPeersItem `json:"peers"`
+
+	StartedAt time.Time `json:"startedAt"`
+
+	FinishedAt *time.Time `json:"finishedAt"`
+
+	Error *TransferError `json:"error"`
+}
+
+// TransferDoneEvent: A publish or fetch finished; the artifact is in the store (and, for a fetch, its tree at the output path).
+type TransferDoneEvent struct {
+	// A publish or fetch under way or finished (kept until the sidecar stops; the newest 100).
+	Transfer Transfer `json:"transfer"`
+
+	// An artifact this node holds or a member announced.
+	Artifact Artifact `json:"artifact"`
+}
+
+// TransferError: TransferError is a protocol object.
+type TransferError struct {
+	Code TransferErrorCode `json:"code"`
+
+	Message string `json:"message"`
+}
+
+type TransferErrorCode string
+
+// Values of TransferErrorCode.
+const (
+	TransferErrorCodeNotFound        TransferErrorCode = "NOT_FOUND"
+	TransferErrorCodePeerUnreachable TransferErrorCode = "PEER_UNREACHABLE"
+	TransferErrorCodeUnsafeManifest  TransferErrorCode = "UNSAFE_MANIFEST"
+	TransferErrorCodeNoSpace         TransferErrorCode = "NO_SPACE"
+	TransferErrorCodeConflict        TransferErrorCode = "CONFLICT"
+	TransferErrorCodeIoError         TransferErrorCode = "IO_ERROR"
+	TransferErrorCodeCancelled       TransferErrorCode = "CANCELLED"
+	TransferErrorCodeInternal        TransferErrorCode = "INTERNAL"
+)
+
+// TransferFailedEvent: A publish or fetch failed or was cancelled; transfer.error says why. A fetch leaves no output behind.
+type TransferFailedEvent struct {
+	// A publish or fetch under way or finished (kept until the sidecar stops; the newest 100).
+	Transfer Transfer `json:"transfer"`
+}
+
+type TransferKind string
+
+// Values of TransferKind.
+const (
+	TransferKindPublish TransferKind = "publish"
+	TransferKindFetch   TransferKind = "fetch"
+)
+
+// TransferPeersItem: TransferPeersItem is a protocol object.
+type TransferPeersItem struct {
+	// A libp2p peer id in its base58btc string form (Ed25519 keys: 12D3KooW…).
+	Peer string `json:"peer"`
+
+	// A person-readable name for a node, by default user@host. No control characters.
+	Name *string `json:"name"`
+
+	Bytes int64 `json:"bytes"`
+
+	Chunks int64 `json:"chunks"`
+
+	RateBytesPerSec float64 `json:"rateBytesPerSec"`
+
+	InFlight int64 `json:"inFlight"`
+
+	// dropped: it sent a chunk that did not match its hash and is not used again for this fetch.
+	State TransferPeersItemState `json:"state"`
+
+	Reason *string `json:"reason"`
+}
+
+// TransferPeersItemState: dropped: it sent a chunk that did not match its hash and is not used again for this fetch.
+type TransferPeersItemState string
+
+// Values of TransferPeersItemState.
+const (
+	TransferPeersItemStateActive  TransferPeersItemState = "active"
+	TransferPeersItemStateIdle    TransferPeersItemState = "idle"
+	TransferPeersItemStateFailed  TransferPeersItemState = "failed"
+	TransferPeersItemStateDropped TransferPeersItemState = "dropped"
+)
+
+// TransferProgressEvent: A publish or fetch advanced (at most 4 times a second per transfer).
+type TransferProgressEvent struct {
+	// A publish or fetch under way or finished (kept until the sidecar stops; the newest 100).
+	Transfer Transfer `json:"transfer"`
+}
+
+type TransferState string
+
+// Values of TransferState.
+const (
+	TransferStateRunning   TransferState = "running"
+	TransferStateDone      TransferState = "done"
+	TransferStateFailed    TransferState = "failed"
+	TransferStateCancelled TransferState = "cancelled"
+)
+
+// TransfersCancelParams: TransfersCancelParams is a protocol object.
+type TransfersCancelParams struct {
+	ID string `json:"id"`
+}
+
+// TransfersCancelResult: TransfersCancelResult is a protocol object.
+type TransfersCancelResult struct {
+	// A publish or fetch under way or finished (kept until the sidecar stops; the newest 100).
+	Transfer Transfer `json:"transfer"`
+}
+
+// TransfersListParams: TransfersListParams is a protocol object.
+type TransfersListParams struct {
+}
+
+// TransfersListResult: TransfersListResult is a protocol object.
+type TransfersListResult struct {
+	Transfers []Transfer `json:"transfers"`
+}
+
 // Methods lists every method of the protocol, in schema order.
 var Methods = []string{
+	"artifacts.fetch",
+	"artifacts.list",
+	"artifacts.publish",
+	"artifacts.remove",
 	"forwards.close",
 	"forwards.list",
 	"forwards.open",
@@ -489,10 +802,16 @@ var Methods = []string{
 	"services.list",
 	"services.share",
 	"services.unshare",
+	"store.status",
+	"store.verify",
+	"transfers.cancel",
+	"transfers.list",
 }
 
 // EventNames lists every event of the protocol.
 var EventNames = []string{
+	"artifact.removed",
+	"artifact.updated",
 	"forward.closed",
 	"forward.failed",
 	"forward.opened",
@@ -507,4 +826,7 @@ var EventNames = []string{
 	"service.refused",
 	"service.removed",
 	"service.updated",
+	"transfer.done",
+	"transfer.failed",
+	"transfer.progress",
 }

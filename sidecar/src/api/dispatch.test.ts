@@ -29,7 +29,15 @@ const handlers: Handlers = {
   'services.list': notCalled,
   'forwards.open': notCalled,
   'forwards.close': notCalled,
-  'forwards.list': notCalled
+  'forwards.list': notCalled,
+  'artifacts.publish': notCalled,
+  'artifacts.fetch': notCalled,
+  'artifacts.list': notCalled,
+  'artifacts.remove': notCalled,
+  'transfers.list': notCalled,
+  'transfers.cancel': notCalled,
+  'store.status': notCalled,
+  'store.verify': notCalled
 }
 const d = new Dispatcher(TOKEN, handlers, log)
 const send = (o: unknown) => d.dispatch(Buffer.from(typeof o === 'string' ? o : JSON.stringify(o)))

@@ -7,6 +7,10 @@ export interface NodeConfig {
   name: string
   /** The TCP port the mesh listener last bound, reused so peers' stored addresses stay valid. */
   listenPort?: number
+  /** Size cap of the artifact store in bytes (default store/constants.ts DEFAULT_STORE_CAP_BYTES). */
+  storeCapBytes?: number
+  /** Cap on bytes/s this node serves to members (artifact chunks); absent: none. */
+  maxUploadBytesPerSec?: number
 }
 
 /** user@host, trimmed to the 64 characters a display name may have. */
@@ -20,7 +24,9 @@ export function loadConfig (path: string): NodeConfig {
   const o = (readJsonFile(path) ?? {}) as Partial<NodeConfig>
   return {
     name: typeof o.name === 'string' && o.name.length > 0 && o.name.length <= 64 ? o.name : defaultDisplayName(),
-    ...(Number.isInteger(o.listenPort) && o.listenPort! > 0 && o.listenPort! < 65536 ? { listenPort: o.listenPort } : {})
+    ...(Number.isInteger(o.listenPort) && o.listenPort! > 0 && o.listenPort! < 65536 ? { listenPort: o.listenPort } : {}),
+    ...(Number.isSafeInteger(o.storeCapBytes) && o.storeCapBytes! > 0 ? { storeCapBytes: o.storeCapBytes } : {}),
+    ...(Number.isSafeInteger(o.maxUploadBytesPerSec) && o.maxUploadBytesPerSec! > 0 ? { maxUploadBytesPerSec: o.maxUploadBytesPerSec } : {})
   }
 }
 

@@ -15,6 +15,9 @@ import { peerMethods } from '../api/methods/peers.ts'
 import { meshMethods } from '../api/methods/mesh.ts'
 import { serviceMethods } from '../api/methods/services.ts'
 import { Forwarding } from '../forward/forwarding.ts'
+import { artifactMethods } from '../api/methods/artifacts.ts'
+import { ArtifactSync } from '../swarm/artifact-sync.ts'
+import { DEFAULT_STORE_CAP_BYTES } from '../store/constants.ts'
 import { ApiError } from '../api/errors.ts'
 import { loadConfig, saveConfig, type NodeConfig } from './config.ts'
 import type { ApiInfo } from './api-info.ts'
@@ -51,6 +54,8 @@ export class Sidecar {
   private config!: NodeConfig
   /** Service sharing and forwards; follows the current mesh node. */
   forwarding!: Forwarding
+  /** The artifact store and multi-peer fetching; follows the current mesh node. */
+  artifacts!: ArtifactSync
   private key!: PrivateKey
   private node: MeshNode | undefined
   private listen: string[] = []
@@ -96,12 +101,19 @@ export class Sidecar {
     }
     this.listen = this.opts.listen ?? [`/ip4/0.0.0.0/tcp/${this.config.listenPort ?? DEFAULT_LISTEN_PORT}`]
     this.forwarding = new Forwarding(this.paths.shares, () => this.config.name, (e, d) => this.publish(e, d), this.log.scope('forward'))
+    this.artifacts = new ArtifactSync({
+      storeDir: this.paths.store,
+      capBytes: this.config.storeCapBytes ?? DEFAULT_STORE_CAP_BYTES,
+      maxUploadBytesPerSec: this.config.maxUploadBytesPerSec ?? null,
+      publish: (e, d) => this.publish(e, d),
+      log: this.log.scope('artifacts')
+    })
     this.node = await this.startNode(mesh, this.opts.bootstrap)
     if (this.opts.listen === undefined) this.config.listenPort = tcpPort(this.node.listenAddrs()[0] ?? '')
     saveConfig(this.paths.config, this.config)
 
     const token = randomBytes(32).toString('base64url')
-    this.api = new ApiServer(token, { ...nodeMethods(this), ...peerMethods(this), ...meshMethods(this), ...serviceMethods(this) }, this.log.scope('api'))
+    this.api = new ApiServer(token, { ...nodeMethods(this), ...peerMethods(this), ...meshMethods(this), ...serviceMethods(this), ...artifactMethods(this) }, this.log.scope('api'))
     this.endpoints = chooseEndpoints(this.paths.dir)
     await this.api.start(this.endpoints)
     this.info = {
@@ -144,6 +156,7 @@ export class Sidecar {
       await n.start()
     }
     await this.forwarding.attach(n)
+    await this.artifacts.attach(n)
     // keep the bound port for later mesh switches so peers' stored addresses stay valid
     const bound = n.listenAddrs().map(tcpPort).find(p => p !== undefined)
     if (bound !== undefined) this.listen = this.listen.map(a => a.replace(/\/tcp\/0(?=\/|$)/, `/tcp/${bound}`))
@@ -174,6 +187,7 @@ export class Sidecar {
         // members of the mesh being left should not keep listing this node's services
         if (opts.forgetOld) await this.forwarding.withdraw()
         await this.forwarding.detach('the node left the mesh')
+        await this.artifacts.detach()
         await old.stop()
         if (opts.forgetOld) old.book.destroy()
       }
@@ -224,6 +238,7 @@ export class Sidecar {
       await this.api?.stop().catch((err) => this.log.warn('API stop: %s', err))
       await this.switching
       await this.forwarding?.detach('the sidecar is stopping').catch((err) => this.log.warn('forwarding stop: %s', err))
+      await this.artifacts?.detach().catch((err) => this.log.warn('artifacts stop: %s', err))
       await this.node?.stop().catch((err) => this.log.warn('node stop: %s', err))
       for (const f of this.endpoints?.files ?? []) {
         try { unlinkSync(f) } catch { /* gone */ }

@@ -47,12 +47,19 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'INTERNAL'
 /**
- * A person-readable name for a node, by default user@host. No control characters.
+ * SHA-256 (hex) of an artifact's canonical manifest; chunks are named the same way.
  *
  * This interface was referenced by `ProtocolRoot`'s JSON-Schema
- * via the `definition` "DisplayName".
+ * via the `definition` "ArtifactId".
  */
-export type DisplayName = string
+export type ArtifactId = string
+/**
+ * A name for the newest artifact published under it, optionally with a label: `web-dist`, `web-dist@main`.
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ArtifactTag".
+ */
+export type ArtifactTag = string
 /**
  * A libp2p peer id in its base58btc string form (Ed25519 keys: 12D3KooW…).
  *
@@ -60,6 +67,13 @@ export type DisplayName = string
  * via the `definition` "PeerIdString".
  */
 export type PeerIdString = string
+/**
+ * A person-readable name for a node, by default user@host. No control characters.
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "DisplayName".
+ */
+export type DisplayName = string
 /**
  * A service's name, unique per host: letters, digits, '.', '_' and '-', starting with a letter or digit.
  *
@@ -139,6 +153,52 @@ export interface EnvelopeEvent {
   seq: number
   time: string
   data: {}
+}
+/**
+ * An artifact this node holds or a member announced.
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "Artifact".
+ */
+export interface Artifact {
+  id: ArtifactId
+  tag: ArtifactTag | null
+  /**
+   * Bytes of its files.
+   */
+  size: number
+  files: number
+  /**
+   * When it was first published (by its publisher's clock).
+   */
+  createdAt: string
+  /**
+   * Its manifest is in this node's store.
+   */
+  local: boolean
+  /**
+   * Every chunk is in this node's store (it can be served and fetched offline).
+   */
+  complete: boolean
+  /**
+   * Never evicted from this node's store (published artifacts are pinned by default).
+   */
+  pinned: boolean
+  /**
+   * Published by this node.
+   */
+  mine: boolean
+  /**
+   * Connected members that announce it.
+   */
+  holders: {
+    peer: PeerIdString
+    name: DisplayName | null
+    /**
+     * false: it is still fetching (it serves the chunks it has).
+     */
+    complete: boolean
+  }[]
 }
 /**
  * A local listener of this node that carries each accepted TCP connection to a member's service.
@@ -254,6 +314,149 @@ export interface Service {
    * Only for this node's own services: the host:port connections are carried to.
    */
   target?: string
+}
+/**
+ * A publish or fetch under way or finished (kept until the sidecar stops; the newest 100).
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "Transfer".
+ */
+export interface Transfer {
+  id: string
+  kind: 'publish' | 'fetch'
+  state: 'running' | 'done' | 'failed' | 'cancelled'
+  /**
+   * null while a publish is still reading its tree.
+   */
+  artifact: ArtifactId | null
+  tag: ArtifactTag | null
+  /**
+   * publish: the tree published; fetch: the output directory.
+   */
+  path: string
+  bytesTotal: number
+  /**
+   * Bytes read (publish) or available in the store (fetch, including chunks it already had).
+   */
+  bytesDone: number
+  /**
+   * Bytes received from members (fetch).
+   */
+  bytesFromPeers: number
+  chunksTotal: number
+  chunksDone: number
+  /**
+   * Recent rate (publish: read; fetch: received).
+   */
+  rateBytesPerSec: number
+  etaMs: number | null
+  peers: {
+    peer: PeerIdString
+    name: DisplayName | null
+    bytes: number
+    chunks: number
+    rateBytesPerSec: number
+    inFlight: number
+    /**
+     * dropped: it sent a chunk that did not match its hash and is not used again for this fetch.
+     */
+    state: 'active' | 'idle' | 'failed' | 'dropped'
+    reason: string | null
+  }[]
+  startedAt: string
+  finishedAt: string | null
+  error: null | {
+    code:
+      | 'NOT_FOUND'
+      | 'PEER_UNREACHABLE'
+      | 'UNSAFE_MANIFEST'
+      | 'NO_SPACE'
+      | 'CONFLICT'
+      | 'IO_ERROR'
+      | 'CANCELLED'
+      | 'INTERNAL'
+    message: string
+  }
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ArtifactsFetchParams".
+ */
+export interface ArtifactsFetchParams {
+  /**
+   * An artifact id, a unique id prefix (8+ hex digits) or a tag (its newest artifact in the mesh).
+   */
+  artifact: string
+  /**
+   * Absolute path of the output directory: must not exist, or be empty. Its parent must exist.
+   */
+  out: string
+  /**
+   * Keep the fetched artifact in the store whatever the size cap (default false: least recently used unpinned artifacts are evicted).
+   */
+  pin?: boolean
+  /**
+   * Download cap for this fetch.
+   */
+  maxBytesPerSec?: number
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ArtifactsFetchResult".
+ */
+export interface ArtifactsFetchResult {
+  transfer: Transfer
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ArtifactsListParams".
+ */
+export interface ArtifactsListParams {}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ArtifactsListResult".
+ */
+export interface ArtifactsListResult {
+  artifacts: Artifact[]
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ArtifactsPublishParams".
+ */
+export interface ArtifactsPublishParams {
+  /**
+   * Absolute path of the directory or file.
+   */
+  path: string
+  tag?: ArtifactTag
+  /**
+   * Keep it in the store whatever the size cap (default true).
+   */
+  pin?: boolean
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ArtifactsPublishResult".
+ */
+export interface ArtifactsPublishResult {
+  transfer: Transfer
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ArtifactsRemoveParams".
+ */
+export interface ArtifactsRemoveParams {
+  /**
+   * An artifact id, a unique id prefix (8+ hex digits) or a tag (its newest artifact in the mesh).
+   */
+  artifact: string
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ArtifactsRemoveResult".
+ */
+export interface ArtifactsRemoveResult {
+  artifact: Artifact
 }
 /**
  * This interface was referenced by `ProtocolRoot`'s JSON-Schema
@@ -511,6 +714,91 @@ export interface ServicesUnshareResult {
   service: Service
 }
 /**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "StoreStatusParams".
+ */
+export interface StoreStatusParams {}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "StoreStatusResult".
+ */
+export interface StoreStatusResult {
+  dir: string
+  bytes: number
+  capBytes: number
+  chunks: number
+  artifacts: number
+  /**
+   * Cap on the bytes this node serves to members, or null.
+   */
+  maxUploadBytesPerSec: number | null
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "StoreVerifyParams".
+ */
+export interface StoreVerifyParams {}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "StoreVerifyResult".
+ */
+export interface StoreVerifyResult {
+  /**
+   * Chunks that are intact.
+   */
+  chunks: number
+  bytes: number
+  /**
+   * Chunks deleted because their content did not match.
+   */
+  corrupt: ArtifactId[]
+  incomplete: ArtifactId[]
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "TransfersCancelParams".
+ */
+export interface TransfersCancelParams {
+  id: string
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "TransfersCancelResult".
+ */
+export interface TransfersCancelResult {
+  transfer: Transfer
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "TransfersListParams".
+ */
+export interface TransfersListParams {}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "TransfersListResult".
+ */
+export interface TransfersListResult {
+  transfers: Transfer[]
+}
+/**
+ * An artifact is no longer in this node's store nor announced by any connected member.
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ArtifactRemovedEvent".
+ */
+export interface ArtifactRemovedEvent {
+  id: ArtifactId
+}
+/**
+ * An artifact appeared or changed here or at a member (published, fetched, announced, a holder came or went).
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ArtifactUpdatedEvent".
+ */
+export interface ArtifactUpdatedEvent {
+  artifact: Artifact
+}
+/**
  * A forward stopped: closed by the user, its service went away, or the node left the mesh.
  *
  * This interface was referenced by `ProtocolRoot`'s JSON-Schema
@@ -643,9 +931,41 @@ export interface ServiceRemovedEvent {
 export interface ServiceUpdatedEvent {
   service: Service
 }
+/**
+ * A publish or fetch finished; the artifact is in the store (and, for a fetch, its tree at the output path).
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "TransferDoneEvent".
+ */
+export interface TransferDoneEvent {
+  transfer: Transfer
+  artifact: Artifact
+}
+/**
+ * A publish or fetch failed or was cancelled; transfer.error says why. A fetch leaves no output behind.
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "TransferFailedEvent".
+ */
+export interface TransferFailedEvent {
+  transfer: Transfer
+}
+/**
+ * A publish or fetch advanced (at most 4 times a second per transfer).
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "TransferProgressEvent".
+ */
+export interface TransferProgressEvent {
+  transfer: Transfer
+}
 
 /** Every method: its params and result. */
 export interface Methods {
+  'artifacts.fetch': { params: ArtifactsFetchParams; result: ArtifactsFetchResult }
+  'artifacts.list': { params: ArtifactsListParams; result: ArtifactsListResult }
+  'artifacts.publish': { params: ArtifactsPublishParams; result: ArtifactsPublishResult }
+  'artifacts.remove': { params: ArtifactsRemoveParams; result: ArtifactsRemoveResult }
   'forwards.close': { params: ForwardsCloseParams; result: ForwardsCloseResult }
   'forwards.list': { params: ForwardsListParams; result: ForwardsListResult }
   'forwards.open': { params: ForwardsOpenParams; result: ForwardsOpenResult }
@@ -661,9 +981,15 @@ export interface Methods {
   'services.list': { params: ServicesListParams; result: ServicesListResult }
   'services.share': { params: ServicesShareParams; result: ServicesShareResult }
   'services.unshare': { params: ServicesUnshareParams; result: ServicesUnshareResult }
+  'store.status': { params: StoreStatusParams; result: StoreStatusResult }
+  'store.verify': { params: StoreVerifyParams; result: StoreVerifyResult }
+  'transfers.cancel': { params: TransfersCancelParams; result: TransfersCancelResult }
+  'transfers.list': { params: TransfersListParams; result: TransfersListResult }
 }
 /** Every event: its data. */
 export interface Events {
+  'artifact.removed': ArtifactRemovedEvent
+  'artifact.updated': ArtifactUpdatedEvent
   'forward.closed': ForwardClosedEvent
   'forward.failed': ForwardFailedEvent
   'forward.opened': ForwardOpenedEvent
@@ -678,9 +1004,12 @@ export interface Events {
   'service.refused': ServiceRefusedEvent
   'service.removed': ServiceRemovedEvent
   'service.updated': ServiceUpdatedEvent
+  'transfer.done': TransferDoneEvent
+  'transfer.failed': TransferFailedEvent
+  'transfer.progress': TransferProgressEvent
 }
 export type MethodName = keyof Methods
 export type EventName = keyof Events
-export const METHOD_NAMES: readonly MethodName[] = ['forwards.close', 'forwards.list', 'forwards.open', 'mesh.create', 'mesh.invite', 'mesh.join', 'mesh.leave', 'node.setName', 'node.shutdown', 'node.status', 'peers.list', 'peers.ping', 'services.list', 'services.share', 'services.unshare']
-export const EVENT_NAMES: readonly EventName[] = ['forward.closed', 'forward.failed', 'forward.opened', 'forward.updated', 'mesh.changed', 'node.addresses', 'node.name', 'peer.connected', 'peer.disconnected', 'peer.updated', 'service.connected', 'service.refused', 'service.removed', 'service.updated']
+export const METHOD_NAMES: readonly MethodName[] = ['artifacts.fetch', 'artifacts.list', 'artifacts.publish', 'artifacts.remove', 'forwards.close', 'forwards.list', 'forwards.open', 'mesh.create', 'mesh.invite', 'mesh.join', 'mesh.leave', 'node.setName', 'node.shutdown', 'node.status', 'peers.list', 'peers.ping', 'services.list', 'services.share', 'services.unshare', 'store.status', 'store.verify', 'transfers.cancel', 'transfers.list']
+export const EVENT_NAMES: readonly EventName[] = ['artifact.removed', 'artifact.updated', 'forward.closed', 'forward.failed', 'forward.opened', 'forward.updated', 'mesh.changed', 'node.addresses', 'node.name', 'peer.connected', 'peer.disconnected', 'peer.updated', 'service.connected', 'service.refused', 'service.removed', 'service.updated', 'transfer.done', 'transfer.failed', 'transfer.progress']
 export const ERROR_CODES: readonly ErrorCode[] = ['PARSE_ERROR', 'INVALID_REQUEST', 'UNSUPPORTED_VERSION', 'UNAUTHORIZED', 'MESSAGE_TOO_LARGE', 'METHOD_NOT_FOUND', 'INVALID_PARAMS', 'INVALID_INVITE', 'NOT_FOUND', 'PEER_UNREACHABLE', 'CONFLICT', 'FORBIDDEN', 'NOT_READY', 'TIMEOUT', 'INTERNAL']

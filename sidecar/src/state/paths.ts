@@ -29,6 +29,7 @@ export function statePaths (stateDir: string) {
     peersDir: join(stateDir, 'peers'),
     api: join(stateDir, 'api.json'),
     shares: join(stateDir, 'shares.json'),
+    store: join(stateDir, 'store'),
     lock: join(stateDir, 'sidecar.lock'),
     log: join(stateDir, 'sidecar.log')
   }

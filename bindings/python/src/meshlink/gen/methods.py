@@ -8,6 +8,10 @@ from typing import Any
 
 from .._wire import format_datetime  # noqa: F401
 from .models import (  # noqa: F401
+    ArtifactsFetchResult,
+    ArtifactsListResult,
+    ArtifactsPublishResult,
+    ArtifactsRemoveResult,
     ForwardsCloseResult,
     ForwardsListResult,
     ForwardsOpenResult,
@@ -23,6 +27,10 @@ from .models import (  # noqa: F401
     ServicesListResult,
     ServicesShareResult,
     ServicesUnshareResult,
+    StoreStatusResult,
+    StoreVerifyResult,
+    TransfersCancelResult,
+    TransfersListResult,
 )
 
 
@@ -33,6 +41,34 @@ class SyncMethods:
 
     def _request(self, method: str, params: dict[str, Any], timeout: float | None) -> dict[str, Any]:
         raise NotImplementedError
+
+    def artifacts_fetch(self, artifact: str, out: str, pin: bool | None = None, max_bytes_per_sec: int | None = None, *, timeout: float | None = None) -> ArtifactsFetchResult:
+        """`artifacts.fetch`: Fetches an artifact from the members that hold it (several at once), verifies every chunk and writes the tree to a new directory (renamed into place at the end). Answers at once with a transfer."""
+        params: dict[str, Any] = {"artifact": artifact, "out": out}
+        if pin is not None:
+            params["pin"] = pin
+        if max_bytes_per_sec is not None:
+            params["maxBytesPerSec"] = max_bytes_per_sec
+        return ArtifactsFetchResult.from_json(self._request("artifacts.fetch", params, timeout))
+
+    def artifacts(self, *, timeout: float | None = None) -> ArtifactsListResult:
+        """`artifacts.list`: Artifacts in this node's store and those connected members announce."""
+        params: dict[str, Any] = {}
+        return ArtifactsListResult.from_json(self._request("artifacts.list", params, timeout))
+
+    def artifacts_publish(self, path: str, tag: str | None = None, pin: bool | None = None, *, timeout: float | None = None) -> ArtifactsPublishResult:
+        """`artifacts.publish`: Publishes a directory (or one file) as an artifact: cuts its files into content-defined chunks in the store and announces it to members. Answers at once with a transfer; transfer.done carries the artifact."""
+        params: dict[str, Any] = {"path": path}
+        if tag is not None:
+            params["tag"] = tag
+        if pin is not None:
+            params["pin"] = pin
+        return ArtifactsPublishResult.from_json(self._request("artifacts.publish", params, timeout))
+
+    def artifacts_remove(self, artifact: str, *, timeout: float | None = None) -> ArtifactsRemoveResult:
+        """`artifacts.remove`: Forgets a local artifact; its chunks are deleted unless another artifact uses them."""
+        params: dict[str, Any] = {"artifact": artifact}
+        return ArtifactsRemoveResult.from_json(self._request("artifacts.remove", params, timeout))
 
     def forwards_close(self, id: str, *, timeout: float | None = None) -> ForwardsCloseResult:
         """`forwards.close`: Closes a forward: stops listening and ends its connections."""
@@ -121,6 +157,26 @@ class SyncMethods:
         params: dict[str, Any] = {"name": name}
         return ServicesUnshareResult.from_json(self._request("services.unshare", params, timeout))
 
+    def store_status(self, *, timeout: float | None = None) -> StoreStatusResult:
+        """`store.status`: Size and limits of the artifact store."""
+        params: dict[str, Any] = {}
+        return StoreStatusResult.from_json(self._request("store.status", params, timeout))
+
+    def store_verify(self, *, timeout: float | None = None) -> StoreVerifyResult:
+        """`store.verify`: Hashes every chunk in the store, deletes the ones that do not match their name, and lists artifacts that are no longer complete."""
+        params: dict[str, Any] = {}
+        return StoreVerifyResult.from_json(self._request("store.verify", params, timeout))
+
+    def transfers_cancel(self, id: str, *, timeout: float | None = None) -> TransfersCancelResult:
+        """`transfers.cancel`: Cancels a running publish or fetch (a fetch leaves no output; the chunks it got stay in the store, so fetching again resumes)."""
+        params: dict[str, Any] = {"id": id}
+        return TransfersCancelResult.from_json(self._request("transfers.cancel", params, timeout))
+
+    def transfers(self, *, timeout: float | None = None) -> TransfersListResult:
+        """`transfers.list`: Publishes and fetches of this sidecar run, newest first."""
+        params: dict[str, Any] = {}
+        return TransfersListResult.from_json(self._request("transfers.list", params, timeout))
+
 
 class AsyncMethods:
     """asyncio stubs; the client supplies _request()."""
@@ -129,6 +185,34 @@ class AsyncMethods:
 
     async def _request(self, method: str, params: dict[str, Any], timeout: float | None) -> dict[str, Any]:
         raise NotImplementedError
+
+    async def artifacts_fetch(self, artifact: str, out: str, pin: bool | None = None, max_bytes_per_sec: int | None = None, *, timeout: float | None = None) -> ArtifactsFetchResult:
+        """`artifacts.fetch`: Fetches an artifact from the members that hold it (several at once), verifies every chunk and writes the tree to a new directory (renamed into place at the end). Answers at once with a transfer."""
+        params: dict[str, Any] = {"artifact": artifact, "out": out}
+        if pin is not None:
+            params["pin"] = pin
+        if max_bytes_per_sec is not None:
+            params["maxBytesPerSec"] = max_bytes_per_sec
+        return ArtifactsFetchResult.from_json(await self._request("artifacts.fetch", params, timeout))
+
+    async def artifacts(self, *, timeout: float | None = None) -> ArtifactsListResult:
+        """`artifacts.list`: Artifacts in this node's store and those connected members announce."""
+        params: dict[str, Any] = {}
+        return ArtifactsListResult.from_json(await self._request("artifacts.list", params, timeout))
+
+    async def artifacts_publish(self, path: str, tag: str | None = None, pin: bool | None = None, *, timeout: float | None = None) -> ArtifactsPublishResult:
+        """`artifacts.publish`: Publishes a directory (or one file) as an artifact: cuts its files into content-defined chunks in the store and announces it to members. Answers at once with a transfer; transfer.done carries the artifact."""
+        params: dict[str, Any] = {"path": path}
+        if tag is not None:
+            params["tag"] = tag
+        if pin is not None:
+            params["pin"] = pin
+        return ArtifactsPublishResult.from_json(await self._request("artifacts.publish", params, timeout))
+
+    async def artifacts_remove(self, artifact: str, *, timeout: float | None = None) -> ArtifactsRemoveResult:
+        """`artifacts.remove`: Forgets a local artifact; its chunks are deleted unless another artifact uses them."""
+        params: dict[str, Any] = {"artifact": artifact}
+        return ArtifactsRemoveResult.from_json(await self._request("artifacts.remove", params, timeout))
 
     async def forwards_close(self, id: str, *, timeout: float | None = None) -> ForwardsCloseResult:
         """`forwards.close`: Closes a forward: stops listening and ends its connections."""
@@ -216,3 +300,23 @@ class AsyncMethods:
         """`services.unshare`: Stops sharing a service; its open connections close and guests' forwards to it end."""
         params: dict[str, Any] = {"name": name}
         return ServicesUnshareResult.from_json(await self._request("services.unshare", params, timeout))
+
+    async def store_status(self, *, timeout: float | None = None) -> StoreStatusResult:
+        """`store.status`: Size and limits of the artifact store."""
+        params: dict[str, Any] = {}
+        return StoreStatusResult.from_json(await self._request("store.status", params, timeout))
+
+    async def store_verify(self, *, timeout: float | None = None) -> StoreVerifyResult:
+        """`store.verify`: Hashes every chunk in the store, deletes the ones that do not match their name, and lists artifacts that are no longer complete."""
+        params: dict[str, Any] = {}
+        return StoreVerifyResult.from_json(await self._request("store.verify", params, timeout))
+
+    async def transfers_cancel(self, id: str, *, timeout: float | None = None) -> TransfersCancelResult:
+        """`transfers.cancel`: Cancels a running publish or fetch (a fetch leaves no output; the chunks it got stay in the store, so fetching again resumes)."""
+        params: dict[str, Any] = {"id": id}
+        return TransfersCancelResult.from_json(await self._request("transfers.cancel", params, timeout))
+
+    async def transfers(self, *, timeout: float | None = None) -> TransfersListResult:
+        """`transfers.list`: Publishes and fetches of this sidecar run, newest first."""
+        params: dict[str, Any] = {}
+        return TransfersListResult.from_json(await self._request("transfers.list", params, timeout))

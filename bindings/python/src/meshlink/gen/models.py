@@ -44,6 +44,295 @@ class ApiError:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """An artifact this node holds or a member announced."""
+
+    id: str
+    """SHA-256 (hex) of an artifact's canonical manifest; chunks are named the same way."""
+    tag: str | None
+    """A name for the newest artifact published under it, optionally with a label: `web-dist`, `web-dist@main`."""
+    size: int
+    """Bytes of its files."""
+    files: int
+    created_at: datetime
+    """When it was first published (by its publisher's clock)."""
+    local: bool
+    """Its manifest is in this node's store."""
+    complete: bool
+    """Every chunk is in this node's store (it can be served and fetched offline)."""
+    pinned: bool
+    """Never evicted from this node's store (published artifacts are pinned by default)."""
+    mine: bool
+    """Published by this node."""
+    holders: list[ArtifactHoldersItem]
+    """Connected members that announce it."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Artifact:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            id=d["id"],
+            tag=d["tag"],
+            size=d["size"],
+            files=d["files"],
+            created_at=parse_datetime(d["createdAt"]),
+            local=d["local"],
+            complete=d["complete"],
+            pinned=d["pinned"],
+            mine=d["mine"],
+            holders=[ArtifactHoldersItem.from_json(x0) for x0 in d["holders"]],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"id": self.id, "tag": self.tag, "size": self.size, "files": self.files, "createdAt": format_datetime(self.created_at), "local": self.local, "complete": self.complete, "pinned": self.pinned, "mine": self.mine, "holders": [x0.to_json() for x0 in self.holders]}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactHoldersItem:
+    """ArtifactHoldersItem."""
+
+    peer: str
+    """A libp2p peer id in its base58btc string form (Ed25519 keys: 12D3KooW…)."""
+    name: str | None
+    """A person-readable name for a node, by default user@host. No control characters."""
+    complete: bool
+    """false: it is still fetching (it serves the chunks it has)."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ArtifactHoldersItem:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            peer=d["peer"],
+            name=d["name"],
+            complete=d["complete"],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"peer": self.peer, "name": self.name, "complete": self.complete}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactRemovedEvent:
+    """An artifact is no longer in this node's store nor announced by any connected member."""
+
+    id: str
+    """SHA-256 (hex) of an artifact's canonical manifest; chunks are named the same way."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ArtifactRemovedEvent:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            id=d["id"],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"id": self.id}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactUpdatedEvent:
+    """An artifact appeared or changed here or at a member (published, fetched, announced, a holder came or went)."""
+
+    artifact: Artifact
+    """An artifact this node holds or a member announced."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ArtifactUpdatedEvent:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            artifact=Artifact.from_json(d["artifact"]),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"artifact": self.artifact.to_json()}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactsFetchParams:
+    """ArtifactsFetchParams."""
+
+    artifact: str
+    """An artifact id, a unique id prefix (8+ hex digits) or a tag (its newest artifact in the mesh)."""
+    out: str
+    """Absolute path of the output directory: must not exist, or be empty. Its parent must exist."""
+    pin: bool | None = None
+    """Keep the fetched artifact in the store whatever the size cap (default false: least recently used unpinned artifacts are evicted)."""
+    max_bytes_per_sec: int | None = None
+    """Download cap for this fetch."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ArtifactsFetchParams:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            artifact=d["artifact"],
+            out=d["out"],
+            pin=d.get("pin"),
+            max_bytes_per_sec=d.get("maxBytesPerSec"),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"artifact": self.artifact, "out": self.out}
+        if self.pin is not None:
+            out["pin"] = self.pin
+        if self.max_bytes_per_sec is not None:
+            out["maxBytesPerSec"] = self.max_bytes_per_sec
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactsFetchResult:
+    """ArtifactsFetchResult."""
+
+    transfer: Transfer
+    """A publish or fetch under way or finished (kept until the sidecar stops; the newest 100)."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ArtifactsFetchResult:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            transfer=Transfer.from_json(d["transfer"]),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"transfer": self.transfer.to_json()}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactsListParams:
+    """ArtifactsListParams."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ArtifactsListParams:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls()
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactsListResult:
+    """ArtifactsListResult."""
+
+    artifacts: list[Artifact]
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ArtifactsListResult:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            artifacts=[Artifact.from_json(x0) for x0 in d["artifacts"]],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"artifacts": [x0.to_json() for x0 in self.artifacts]}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactsPublishParams:
+    """ArtifactsPublishParams."""
+
+    path: str
+    """Absolute path of the directory or file."""
+    tag: str | None = None
+    """A name for the newest artifact published under it, optionally with a label: `web-dist`, `web-dist@main`."""
+    pin: bool | None = None
+    """Keep it in the store whatever the size cap (default true)."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ArtifactsPublishParams:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            path=d["path"],
+            tag=d.get("tag"),
+            pin=d.get("pin"),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"path": self.path}
+        if self.tag is not None:
+            out["tag"] = self.tag
+        if self.pin is not None:
+            out["pin"] = self.pin
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactsPublishResult:
+    """ArtifactsPublishResult."""
+
+    transfer: Transfer
+    """A publish or fetch under way or finished (kept until the sidecar stops; the newest 100)."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ArtifactsPublishResult:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            transfer=Transfer.from_json(d["transfer"]),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"transfer": self.transfer.to_json()}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactsRemoveParams:
+    """ArtifactsRemoveParams."""
+
+    artifact: str
+    """An artifact id, a unique id prefix (8+ hex digits) or a tag (its newest artifact in the mesh)."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ArtifactsRemoveParams:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            artifact=d["artifact"],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"artifact": self.artifact}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactsRemoveResult:
+    """ArtifactsRemoveResult."""
+
+    artifact: Artifact
+    """An artifact this node holds or a member announced."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ArtifactsRemoveResult:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            artifact=Artifact.from_json(d["artifact"]),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"artifact": self.artifact.to_json()}
+        return out
+
+
 ErrorCode = Literal["PARSE_ERROR", "INVALID_REQUEST", "UNSUPPORTED_VERSION", "UNAUTHORIZED", "MESSAGE_TOO_LARGE", "METHOD_NOT_FOUND", "INVALID_PARAMS", "INVALID_INVITE", "NOT_FOUND", "PEER_UNREACHABLE", "CONFLICT", "FORBIDDEN", "NOT_READY", "TIMEOUT", "INTERNAL"]
 """The closed set of error codes. Clients switch on these, never on the message."""
 
@@ -1135,8 +1424,362 @@ class ServicesUnshareResult:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class StoreStatusParams:
+    """StoreStatusParams."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> StoreStatusParams:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls()
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStatusResult:
+    """StoreStatusResult."""
+
+    dir: str
+    bytes: int
+    cap_bytes: int
+    chunks: int
+    artifacts: int
+    max_upload_bytes_per_sec: int | None
+    """Cap on the bytes this node serves to members, or null."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> StoreStatusResult:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            dir=d["dir"],
+            bytes=d["bytes"],
+            cap_bytes=d["capBytes"],
+            chunks=d["chunks"],
+            artifacts=d["artifacts"],
+            max_upload_bytes_per_sec=d["maxUploadBytesPerSec"],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"dir": self.dir, "bytes": self.bytes, "capBytes": self.cap_bytes, "chunks": self.chunks, "artifacts": self.artifacts, "maxUploadBytesPerSec": self.max_upload_bytes_per_sec}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class StoreVerifyParams:
+    """StoreVerifyParams."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> StoreVerifyParams:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls()
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class StoreVerifyResult:
+    """StoreVerifyResult."""
+
+    chunks: int
+    """Chunks that are intact."""
+    bytes: int
+    corrupt: list[str]
+    """Chunks deleted because their content did not match."""
+    incomplete: list[str]
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> StoreVerifyResult:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            chunks=d["chunks"],
+            bytes=d["bytes"],
+            corrupt=list(d["corrupt"]),
+            incomplete=list(d["incomplete"]),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"chunks": self.chunks, "bytes": self.bytes, "corrupt": list(self.corrupt), "incomplete": list(self.incomplete)}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """A publish or fetch under way or finished (kept until the sidecar stops; the newest 100)."""
+
+    id: str
+    kind: TransferKind
+    state: TransferState
+    artifact: str | None
+    """null while a publish is still reading its tree."""
+    tag: str | None
+    """A name for the newest artifact published under it, optionally with a label: `web-dist`, `web-dist@main`."""
+    path: str
+    """publish: the tree published; fetch: the output directory."""
+    bytes_total: int
+    bytes_done: int
+    """Bytes read (publish) or available in the store (fetch, including chunks it already had)."""
+    bytes_from_peers: int
+    """Bytes received from members (fetch)."""
+    chunks_total: int
+    chunks_done: int
+    rate_bytes_per_sec: float
+    """Recent rate (publish: read; fetch: received)."""
+    eta_ms: int | None
+    peers: list[TransferPeersItem]
+    started_at: datetime
+    finished_at: datetime | None
+    error: TransferError | None
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Transfer:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            id=d["id"],
+            kind=d["kind"],
+            state=d["state"],
+            artifact=d["artifact"],
+            tag=d["tag"],
+            path=d["path"],
+            bytes_total=d["bytesTotal"],
+            bytes_done=d["bytesDone"],
+            bytes_from_peers=d["bytesFromPeers"],
+            chunks_total=d["chunksTotal"],
+            chunks_done=d["chunksDone"],
+            rate_bytes_per_sec=d["rateBytesPerSec"],
+            eta_ms=d["etaMs"],
+            peers=[TransferPeersItem.from_json(x0) for x0 in d["peers"]],
+            started_at=parse_datetime(d["startedAt"]),
+            finished_at=_opt(d["finishedAt"], parse_datetime),
+            error=_opt(d["error"], TransferError.from_json),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"id": self.id, "kind": self.kind, "state": self.state, "artifact": self.artifact, "tag": self.tag, "path": self.path, "bytesTotal": self.bytes_total, "bytesDone": self.bytes_done, "bytesFromPeers": self.bytes_from_peers, "chunksTotal": self.chunks_total, "chunksDone": self.chunks_done, "rateBytesPerSec": self.rate_bytes_per_sec, "etaMs": self.eta_ms, "peers": [x0.to_json() for x0 in self.peers], "startedAt": format_datetime(self.started_at), "finishedAt": _opt(self.finished_at, format_datetime), "error": _opt(self.error, lambda v: v.to_json())}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class TransferDoneEvent:
+    """A publish or fetch finished; the artifact is in the store (and, for a fetch, its tree at the output path)."""
+
+    transfer: Transfer
+    """A publish or fetch under way or finished (kept until the sidecar stops; the newest 100)."""
+    artifact: Artifact
+    """An artifact this node holds or a member announced."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> TransferDoneEvent:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            transfer=Transfer.from_json(d["transfer"]),
+            artifact=Artifact.from_json(d["artifact"]),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"transfer": self.transfer.to_json(), "artifact": self.artifact.to_json()}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class TransferError:
+    """TransferError."""
+
+    code: TransferErrorCode
+    message: str
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> TransferError:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            code=d["code"],
+            message=d["message"],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        return out
+
+
+TransferErrorCode = Literal["NOT_FOUND", "PEER_UNREACHABLE", "UNSAFE_MANIFEST", "NO_SPACE", "CONFLICT", "IO_ERROR", "CANCELLED", "INTERNAL"]
+
+
+@dataclass(frozen=True, slots=True)
+class TransferFailedEvent:
+    """A publish or fetch failed or was cancelled; transfer.error says why. A fetch leaves no output behind."""
+
+    transfer: Transfer
+    """A publish or fetch under way or finished (kept until the sidecar stops; the newest 100)."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> TransferFailedEvent:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            transfer=Transfer.from_json(d["transfer"]),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"transfer": self.transfer.to_json()}
+        return out
+
+
+TransferKind = Literal["publish", "fetch"]
+
+
+@dataclass(frozen=True, slots=True)
+class TransferPeersItem:
+    """TransferPeersItem."""
+
+    peer: str
+    """A libp2p peer id in its base58btc string form (Ed25519 keys: 12D3KooW…)."""
+    name: str | None
+    """A person-readable name for a node, by default user@host. No control characters."""
+    bytes: int
+    chunks: int
+    rate_bytes_per_sec: float
+    in_flight: int
+    state: TransferPeersItemState
+    """dropped: it sent a chunk that did not match its hash and is not used again for this fetch."""
+    reason: str | None
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> TransferPeersItem:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            peer=d["peer"],
+            name=d["name"],
+            bytes=d["bytes"],
+            chunks=d["chunks"],
+            rate_bytes_per_sec=d["rateBytesPerSec"],
+            in_flight=d["inFlight"],
+            state=d["state"],
+            reason=d["reason"],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"peer": self.peer, "name": self.name, "bytes": self.bytes, "chunks": self.chunks, "rateBytesPerSec": self.rate_bytes_per_sec, "inFlight": self.in_flight, "state": self.state, "reason": self.reason}
+        return out
+
+
+TransferPeersItemState = Literal["active", "idle", "failed", "dropped"]
+"""dropped: it sent a chunk that did not match its hash and is not used again for this fetch."""
+
+
+@dataclass(frozen=True, slots=True)
+class TransferProgressEvent:
+    """A publish or fetch advanced (at most 4 times a second per transfer)."""
+
+    transfer: Transfer
+    """A publish or fetch under way or finished (kept until the sidecar stops; the newest 100)."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> TransferProgressEvent:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            transfer=Transfer.from_json(d["transfer"]),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"transfer": self.transfer.to_json()}
+        return out
+
+
+TransferState = Literal["running", "done", "failed", "cancelled"]
+
+
+@dataclass(frozen=True, slots=True)
+class TransfersCancelParams:
+    """TransfersCancelParams."""
+
+    id: str
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> TransfersCancelParams:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            id=d["id"],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"id": self.id}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class TransfersCancelResult:
+    """TransfersCancelResult."""
+
+    transfer: Transfer
+    """A publish or fetch under way or finished (kept until the sidecar stops; the newest 100)."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> TransfersCancelResult:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            transfer=Transfer.from_json(d["transfer"]),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"transfer": self.transfer.to_json()}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class TransfersListParams:
+    """TransfersListParams."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> TransfersListParams:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls()
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class TransfersListResult:
+    """TransfersListResult."""
+
+    transfers: list[Transfer]
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> TransfersListResult:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            transfers=[Transfer.from_json(x0) for x0 in d["transfers"]],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"transfers": [x0.to_json() for x0 in self.transfers]}
+        return out
+
+
 #: Every method: its params and result models.
 METHODS: dict[str, tuple[type, type]] = {
+    "artifacts.fetch": (ArtifactsFetchParams, ArtifactsFetchResult),
+    "artifacts.list": (ArtifactsListParams, ArtifactsListResult),
+    "artifacts.publish": (ArtifactsPublishParams, ArtifactsPublishResult),
+    "artifacts.remove": (ArtifactsRemoveParams, ArtifactsRemoveResult),
     "forwards.close": (ForwardsCloseParams, ForwardsCloseResult),
     "forwards.list": (ForwardsListParams, ForwardsListResult),
     "forwards.open": (ForwardsOpenParams, ForwardsOpenResult),
@@ -1152,10 +1795,16 @@ METHODS: dict[str, tuple[type, type]] = {
     "services.list": (ServicesListParams, ServicesListResult),
     "services.share": (ServicesShareParams, ServicesShareResult),
     "services.unshare": (ServicesUnshareParams, ServicesUnshareResult),
+    "store.status": (StoreStatusParams, StoreStatusResult),
+    "store.verify": (StoreVerifyParams, StoreVerifyResult),
+    "transfers.cancel": (TransfersCancelParams, TransfersCancelResult),
+    "transfers.list": (TransfersListParams, TransfersListResult),
 }
 
 #: Every event: its data model.
 EVENTS: dict[str, type] = {
+    "artifact.removed": ArtifactRemovedEvent,
+    "artifact.updated": ArtifactUpdatedEvent,
     "forward.closed": ForwardClosedEvent,
     "forward.failed": ForwardFailedEvent,
     "forward.opened": ForwardOpenedEvent,
@@ -1170,6 +1819,9 @@ EVENTS: dict[str, type] = {
     "service.refused": ServiceRefusedEvent,
     "service.removed": ServiceRemovedEvent,
     "service.updated": ServiceUpdatedEvent,
+    "transfer.done": TransferDoneEvent,
+    "transfer.failed": TransferFailedEvent,
+    "transfer.progress": TransferProgressEvent,
 }
 
 #: The closed set of error codes.

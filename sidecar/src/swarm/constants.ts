@@ -1,0 +1,41 @@
+/** Members announce the artifacts they hold: one length-prefixed JSON message {v, artifacts:[{id, tag, size, files, createdAt, complete}]}. */
+export const ARTIFACTS_PROTOCOL = '/meshlink/artifacts/1.0.0'
+/**
+ * Chunk exchange: the client sends length-prefixed JSON requests ({v, op: 'manifest'|'have'|'get', …}),
+ * pipelined; the server answers each in order with a JSON header frame, followed by data frames for
+ * `manifest` (≤ 1 MiB each) and `get` (the chunk, one frame). See schemas/PROTOCOL.md.
+ */
+export const CHUNKS_PROTOCOL = '/meshlink/chunks/1.0.0'
+/** Largest announcement. */
+export const ANNOUNCE_MAX_BYTES = 256 * 1024
+/** Most artifacts one member may announce. */
+export const MAX_ANNOUNCED_ARTIFACTS = 1024
+/** Largest frame on a chunks stream: a whole chunk (1 MiB) or a piece of a manifest. */
+export const FRAME_MAX_BYTES = 1024 * 1024 + 1024
+/**
+ * Chunk requests in flight per peer. Replies are not flow-controlled by the reader (libp2p delivers
+ * stream data as it arrives), so depth × 1 MiB must stay under STREAM_BUFFER_BYTES.
+ */
+export const MAX_DEPTH = 8
+/** Depth for peers that look remote (public address or RTT over REMOTE_RTT_MS): LAN peers pull more. */
+export const REMOTE_DEPTH = 3
+export const REMOTE_RTT_MS = 20
+/** What a chunks stream may buffer before libp2p resets it (depth × chunk plus headers). */
+export const STREAM_BUFFER_BYTES = 12 * 1024 * 1024
+/** Concurrent chunks streams per connection. */
+export const MAX_CHUNK_STREAMS = 64
+/** Setup (dial, announcement, manifest) timeout. */
+export const SETUP_TIMEOUT_MS = 10_000
+/** A chunk request unanswered this long fails its peer for this fetch. */
+export const REQUEST_TIMEOUT_MS = 30_000
+/** A fetch with chunks missing and no peer able to serve them gives up after this long. */
+export const STALL_TIMEOUT_MS = 30_000
+/** How often partial holders are asked again what they have, and holders are re-discovered. */
+export const REFRESH_MS = 1_000
+/** Least time between two transfer.progress events of one transfer. */
+export const PROGRESS_INTERVAL_MS = 250
+/**
+ * Test-only fault injection, read once at start: `corrupt-chunks` makes this node flip a byte in every
+ * chunk it serves (to test that fetchers drop it). Never set it outside tests.
+ */
+export const TEST_FAULT = process.env.MESHLINK_TEST_FAULT ?? ''

@@ -1,0 +1,305 @@
+import { createHash } from 'node:crypto'
+import type { MeshLibp2p } from '../node/create-node.ts'
+import type { ArtifactStore } from '../store/artifact-store.ts'
+import { CorruptChunkError, NoSpaceError } from '../store/errors.ts'
+import { uniqueChunks } from '../store/manifest.ts'
+import { PeerSession, NotHeldError } from './peer-session.ts'
+import { RateLimiter } from './rate-limit.ts'
+import type { TransferState, PeerProgress } from './transfer.ts'
+import { MAX_DEPTH, REFRESH_MS, REMOTE_DEPTH, REMOTE_RTT_MS, REQUEST_TIMEOUT_MS, STALL_TIMEOUT_MS } from './constants.ts'
+import type { Logger } from '../log/logger.ts'
+
+/** A member that announced the artifact. */
+export interface Holder {
+  peer: string
+  name: string | null
+  complete: boolean
+  rttMs: number | null
+}
+
+/** No connected member can serve the chunks still missing. */
+export class NoHoldersError extends Error {
+  readonly name = 'NoHoldersError'
+}
+
+export interface FetcherInit {
+  node: MeshLibp2p
+  store: ArtifactStore
+  transfer: TransferState
+  id: string
+  /** Members that announce the artifact now (asked again every REFRESH_MS). */
+  holders(): Holder[]
+  download: RateLimiter
+  /** A chunk was stored (so this node can announce what it has). */
+  onChunk(): void
+  log: Logger
+}
+
+interface PeerState {
+  holder: Holder
+  session: PeerSession | undefined
+  opening: boolean
+  /** Indexes of distinct chunks it has; null: all. */
+  has: Set<number> | null
+  state: PeerProgress['state']
+  reason: string | null
+  bytes: number
+  chunks: number
+  /** EWMA of bytes/s while it had requests in flight. */
+  rate: number
+  inFlight: Set<number>
+  failures: number
+  retryAt: number
+}
+
+/**
+ * Multi-peer chunk scheduling for one fetch. Every holder gets a pipeline of requests (deeper for LAN
+ * peers); a peer pulls its next chunk as soon as one arrives, so work splits by each peer's measured
+ * rate. Chunks are picked rarest first (fewest holders), in manifest order among equals. When nothing
+ * is left to hand out, idle peers duplicate chunks in flight at slower peers (endgame), the first
+ * verified copy wins. A failing peer's chunks go back to the pool; a peer that sends a chunk whose
+ * hash does not match is dropped for this fetch.
+ */
+export class Fetcher {
+  private readonly init: FetcherInit
+  private readonly chunks: Array<[string, number]>
+  /** Index → done. */
+  private readonly done: boolean[]
+  private left = 0
+  private readonly peers = new Map<string, PeerState>()
+  /** Chunk index → peers it is requested from. */
+  private readonly inFlight = new Map<number, Set<string>>()
+  private order: number[] = []
+  private orderDirty = true
+  private lastProgress = Date.now()
+  private finish!: (err?: Error) => void
+  private timer: NodeJS.Timeout | undefined
+  private ended = false
+
+  constructor (init: FetcherInit) {
+    this.init = init
+    this.chunks = uniqueChunks(init.store.manifest(init.id))
+    this.done = this.chunks.map(([h]) => init.store.chunks.has(h))
+    this.left = this.done.filter(d => !d).length
+    init.transfer.peers = () => [...this.peers.values()].map(p => ({
+      peer: p.holder.peer, name: p.holder.name, bytes: p.bytes, chunks: p.chunks, rateBytesPerSec: Math.round(p.rate), inFlight: p.inFlight.size, state: p.state, reason: p.reason
+    }))
+  }
+
+  /** Resolves when every chunk is in the store. */
+  run (): Promise<void> {
+    if (this.left === 0) return Promise.resolve()
+    const signal = this.init.transfer.signal
+    return new Promise<void>((resolve, reject) => {
+      this.finish = (err) => {
+        if (this.ended) return
+        this.ended = true
+        clearInterval(this.timer)
+        signal.removeEventListener('abort', onAbort)
+        for (const p of this.peers.values()) p.session?.close()
+        if (err) reject(err); else resolve()
+      }
+      const onAbort = (): void => this.finish(signal.reason as Error)
+      signal.addEventListener('abort', onAbort, { once: true })
+      this.timer = setInterval(() => this.refresh(), REFRESH_MS)
+      this.refresh()
+    })
+  }
+
+  /** Picks up new holders, re-asks partial ones what they have, detects a stall. */
+  private refresh (): void {
+    if (this.ended) return
+    const now = Date.now()
+    for (const h of this.init.holders()) {
+      let p = this.peers.get(h.peer)
+      if (p === undefined) {
+        p = { holder: h, session: undefined, opening: false, has: new Set(), state: 'idle', reason: null, bytes: 0, chunks: 0, rate: 0, inFlight: new Set(), failures: 0, retryAt: 0 }
+        this.peers.set(h.peer, p)
+      }
+      p.holder = h
+      if (p.state === 'dropped' || p.opening) continue
+      if (p.session === undefined && now >= p.retryAt) void this.openPeer(p)
+      else if (p.session !== undefined && p.has !== null && !h.complete) void this.askHave(p)
+    }
+    if (now - this.lastProgress > STALL_TIMEOUT_MS) {
+      this.finish(new NoHoldersError(`${this.left} chunk(s) missing and no connected member served any for ${STALL_TIMEOUT_MS / 1000} s (holders: ${[...this.peers.values()].map(p => `${p.holder.name ?? p.holder.peer.slice(-8)} ${p.state}${p.reason ? ` (${p.reason})` : ''}`).join(', ') || 'none'})`))
+      return
+    }
+    this.pump()
+  }
+
+  private async openPeer (p: PeerState): Promise<void> {
+    p.opening = true
+    const s = new PeerSession(p.holder.peer)
+    try {
+      await s.open(this.init.node, this.init.transfer.signal)
+      p.session = s
+      p.has = p.holder.complete ? null : new Set()
+      if (!p.holder.complete) await this.askHave(p)
+      p.state = 'active'
+      p.reason = null
+    } catch (err) {
+      s.close()
+      this.failPeer(p, `cannot open a chunks stream: ${(err as Error).message}`)
+    } finally {
+      p.opening = false
+    }
+    this.pump()
+  }
+
+  private async askHave (p: PeerState): Promise<void> {
+    const s = p.session
+    if (!s) return
+    try {
+      const bits = await s.have(this.init.id, this.chunks.length)
+      if (bits === null) p.has = null
+      else { p.has = new Set(); bits.forEach((b, i) => { if (b) p.has!.add(i) }) }
+      this.orderDirty = true
+      this.pump()
+    } catch (err) {
+      if (err instanceof NotHeldError) { p.has = new Set(); return }
+      this.failPeer(p, (err as Error).message)
+    }
+  }
+
+  private holds (p: PeerState, i: number): boolean {
+    return p.has === null || p.has.has(i)
+  }
+
+  /** Undone chunks, rarest first (ties in manifest order). */
+  private pickOrder (): number[] {
+    if (this.orderDirty) {
+      const usable = [...this.peers.values()].filter(p => p.session !== undefined && p.state !== 'dropped' && p.state !== 'failed')
+      const rarity = (i: number): number => usable.reduce((n, p) => n + (this.holds(p, i) ? 1 : 0), 0)
+      this.order = this.chunks.map((_, i) => i).filter(i => !this.done[i]).map(i => [i, rarity(i)]).sort((a, b) => a[1] - b[1] || a[0] - b[0]).map(x => x[0])
+      this.orderDirty = false
+    }
+    return this.order
+  }
+
+  private depth (p: PeerState): number {
+    const remote = (p.holder.rttMs ?? 0) > REMOTE_RTT_MS
+    return remote ? REMOTE_DEPTH : MAX_DEPTH
+  }
+
+  /** Fills every usable peer's pipeline. */
+  private pump (): void {
+    if (this.ended) return
+    const usable = [...this.peers.values()].filter(p => p.session !== undefined && p.state === 'active').sort((a, b) => (a.holder.rttMs ?? 1e9) - (b.holder.rttMs ?? 1e9))
+    let progress = true
+    while (progress) {
+      progress = false
+      for (const p of usable) {
+        if (p.inFlight.size >= this.depth(p)) continue
+        const i = this.next(p)
+        if (i === undefined) continue
+        this.request(p, i)
+        progress = true
+      }
+    }
+  }
+
+  /** The chunk `p` should fetch next: rarest one nobody is fetching, else an endgame duplicate. */
+  private next (p: PeerState): number | undefined {
+    for (const i of this.pickOrder()) {
+      if (!this.done[i] && !this.inFlight.has(i) && this.holds(p, i)) return i
+    }
+    // endgame: duplicate the chunk in flight at the slowest other peer (each chunk at most twice)
+    let best: number | undefined
+    let bestRate = Infinity
+    for (const [i, at] of this.inFlight) {
+      if (this.done[i] || at.has(p.holder.peer) || at.size >= 2 || !this.holds(p, i)) continue
+      const r = Math.min(...[...at].map(id => this.peers.get(id)?.rate ?? 0))
+      if (r < bestRate && r < p.rate * 0.75) { best = i; bestRate = r }
+    }
+    return best
+  }
+
+  private request (p: PeerState, i: number): void {
+    const [hash, size] = this.chunks[i]
+    const session = p.session!
+    p.inFlight.add(i)
+    let at = this.inFlight.get(i)
+    if (!at) { at = new Set(); this.inFlight.set(i, at) }
+    at.add(p.holder.peer)
+    const started = Date.now()
+    const signal = this.init.transfer.signal
+    void (async () => {
+      await this.init.download.take(size, signal)
+      const timeout = new Promise<never>((_, reject) => { const t = setTimeout(() => reject(new Error(`no answer for chunk ${hash.slice(0, 12)} in ${REQUEST_TIMEOUT_MS / 1000} s`)), REQUEST_TIMEOUT_MS); t.unref() })
+      return Promise.race([session.get(hash), timeout])
+    })().then(async (bytes) => {
+      this.settle(p, i)
+      if (this.ended) return
+      if (bytes.byteLength !== size || createHash('sha256').update(bytes).digest('hex') !== hash) {
+        this.dropPeer(p, `sent chunk ${hash.slice(0, 12)} with the wrong content`)
+        return
+      }
+      const secs = Math.max((Date.now() - started) / 1000, 0.001)
+      const inst = size / secs * Math.max(1, p.inFlight.size + 1)
+      p.rate = p.rate === 0 ? inst : p.rate * 0.8 + inst * 0.2
+      p.bytes += size
+      p.chunks++
+      this.init.transfer.bytesFromPeers += size
+      if (this.done[i]) return // an endgame duplicate lost the race
+      // done before the write: while it is written, no other peer may be asked for it
+      this.done[i] = true
+      await this.init.store.chunks.put(hash, bytes, true)
+      this.left--
+      this.lastProgress = Date.now()
+      this.orderDirty = true
+      this.init.transfer.bytesDone += size
+      this.init.transfer.chunksDone++
+      this.init.transfer.progressed()
+      this.init.onChunk()
+      if (this.left === 0) this.finish()
+      else this.pump()
+    }, (err: Error) => {
+      this.settle(p, i)
+      if (this.ended) return
+      if (err instanceof NotHeldError) {
+        if (p.has !== null) p.has.delete(i); else { p.has = new Set(this.chunks.map((_, k) => k)); p.has.delete(i) }
+        this.orderDirty = true
+        this.pump()
+      } else this.failPeer(p, err.message)
+    }).catch((err: Error) => {
+      if (err instanceof NoSpaceError || (err as { code?: string }).code === 'ENOSPC') this.finish(err)
+      else if (err instanceof CorruptChunkError) this.dropPeer(p, err.message)
+      else this.finish(err)
+    })
+  }
+
+  private settle (p: PeerState, i: number): void {
+    p.inFlight.delete(i)
+    const at = this.inFlight.get(i)
+    at?.delete(p.holder.peer)
+    if (at?.size === 0) this.inFlight.delete(i)
+  }
+
+  private release (p: PeerState): void {
+    for (const i of p.inFlight) this.settle(p, i)
+    p.inFlight.clear()
+    p.session?.close(new Error(p.reason ?? 'closed'))
+    p.session = undefined
+    this.orderDirty = true
+  }
+
+  private failPeer (p: PeerState, reason: string): void {
+    if (p.state === 'dropped') return
+    this.init.log.info('fetch %s: %s failed: %s', this.init.transfer.id, p.holder.name ?? p.holder.peer, reason)
+    p.state = 'failed'
+    p.reason = reason
+    p.failures++
+    p.retryAt = Date.now() + Math.min(1000 * 2 ** p.failures, 10_000)
+    this.release(p)
+    this.pump()
+  }
+
+  private dropPeer (p: PeerState, reason: string): void {
+    this.init.log.warn('fetch %s: dropping %s: %s', this.init.transfer.id, p.holder.name ?? p.holder.peer, reason)
+    p.state = 'dropped'
+    p.reason = reason
+    this.release(p)
+    this.pump()
+  }
+}

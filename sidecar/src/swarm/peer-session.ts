@@ -1,0 +1,108 @@
+import { lpStream } from '@libp2p/utils'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { Stream } from '@libp2p/interface'
+import type { MeshLibp2p } from '../node/create-node.ts'
+import { encodeJson, parseChunkReply, decodeBits, BadSwarmMessageError, type ChunkReply } from './wire.ts'
+import { CHUNKS_PROTOCOL, FRAME_MAX_BYTES, SETUP_TIMEOUT_MS, STREAM_BUFFER_BYTES } from './constants.ts'
+import { MANIFEST_MAX_BYTES } from '../store/constants.ts'
+
+/** The peer does not have what was asked for. */
+export class NotHeldError extends Error {
+  readonly name = 'NotHeldError'
+}
+
+type Pending = { kind: 'get' | 'have' | 'manifest', resolve: (v: unknown) => void, reject: (e: Error) => void }
+
+/**
+ * One chunks stream to one member, with pipelined requests: requests are written at once and the
+ * replies, which come back in order, resolve them in order.
+ */
+export class PeerSession {
+  readonly peer: string
+  private stream: Stream | undefined
+  private lp: ReturnType<typeof lpStream> | undefined
+  private readonly pending: Pending[] = []
+  private closed: Error | undefined
+  private reading = false
+
+  constructor (peer: string) {
+    this.peer = peer
+  }
+
+  get inFlight (): number { return this.pending.length }
+
+  async open (node: MeshLibp2p, signal?: AbortSignal): Promise<void> {
+    const s = AbortSignal.any([AbortSignal.timeout(SETUP_TIMEOUT_MS), ...(signal ? [signal] : [])])
+    this.stream = await node.dialProtocol(peerIdFromString(this.peer), CHUNKS_PROTOCOL, { signal: s })
+    this.lp = lpStream(this.stream, { maxDataLength: FRAME_MAX_BYTES, maxBufferSize: STREAM_BUFFER_BYTES })
+  }
+
+  close (err?: Error): void {
+    if (this.closed) return
+    this.closed = err ?? new Error('session closed')
+    if (err) this.stream?.abort(err)
+    else void this.stream?.close().catch(() => {})
+    for (const p of this.pending.splice(0)) p.reject(this.closed)
+  }
+
+  private request<T> (kind: Pending['kind'], msg: object): Promise<T> {
+    if (this.closed || !this.lp) return Promise.reject(this.closed ?? new Error('session not open'))
+    const p = new Promise<T>((resolve, reject) => this.pending.push({ kind, resolve: resolve as (v: unknown) => void, reject }))
+    this.lp.write(encodeJson(msg)).catch((err) => this.close(err as Error))
+    if (!this.reading) void this.readLoop()
+    return p
+  }
+
+  private async readLoop (): Promise<void> {
+    this.reading = true
+    const lp = this.lp!
+    try {
+      while (this.pending.length > 0 && !this.closed) {
+        const reply: ChunkReply = parseChunkReply((await lp.read()).subarray())
+        const p = this.pending[0]
+        if (!reply.ok) {
+          this.pending.shift()
+          p.reject(new NotHeldError(reply.message))
+          continue
+        }
+        if (p.kind === 'get') {
+          const data = await lp.read()
+          if (data.byteLength !== reply.size) throw new BadSwarmMessageError(`chunk of ${data.byteLength} bytes announced as ${reply.size}`)
+          this.pending.shift()
+          p.resolve(data.subarray())
+        } else if (p.kind === 'manifest') {
+          const size = reply.size ?? -1
+          if (size < 0 || size > MANIFEST_MAX_BYTES) throw new BadSwarmMessageError(`manifest of ${size} bytes`)
+          const parts: Uint8Array[] = []
+          let got = 0
+          while (got < size) { const f = (await lp.read()).subarray(); parts.push(f); got += f.byteLength }
+          if (got !== size) throw new BadSwarmMessageError('manifest longer than announced')
+          this.pending.shift()
+          p.resolve(Buffer.concat(parts))
+        } else {
+          this.pending.shift()
+          p.resolve(reply)
+        }
+      }
+    } catch (err) {
+      this.close(err as Error)
+    } finally {
+      this.reading = false
+    }
+  }
+
+  get (hash: string): Promise<Uint8Array> {
+    return this.request('get', { v: 1, op: 'get', hash })
+  }
+
+  manifest (id: string): Promise<Buffer> {
+    return this.request('manifest', { v: 1, op: 'manifest', id })
+  }
+
+  /** Which of the manifest's `n` distinct chunks the peer has (`null`: all). */
+  async have (id: string, n: number): Promise<boolean[] | null> {
+    const r = await this.request<ChunkReply>('have', { v: 1, op: 'have', id })
+    if (!r.ok) throw new NotHeldError(r.message)
+    return r.all ? null : decodeBits(r.bits ?? '', n)
+  }
+}
