@@ -6,12 +6,15 @@ import { readMemory } from '../lib/sidecar-process.ts'
 let clkTck = 100
 try { clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100 } catch { /* 100 on Linux */ }
 
-/** user+system CPU seconds of one process (children not included), or NaN when it is gone. */
+/**
+ * user+system CPU seconds of one process plus those of its children it has reaped (so forked
+ * per-connection children of socat/sshd still count after they exit), or NaN when it is gone.
+ */
 export function cpuSeconds (pid: number): number {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8')
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
-    return (Number(f[11]) + Number(f[12])) / clkTck // utime, stime (fields 14, 15)
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / clkTck // utime, stime, cutime, cstime (fields 14-17)
   } catch {
     return Number.NaN
   }
@@ -32,17 +35,18 @@ export function processTree (root: number): number[] {
   return out
 }
 
-/** CPU seconds used by a set of processes between start() and the returned stop(). */
-export function cpuMeter (pids: () => number[]): () => Record<number, number> {
-  const at = new Map<number, number>()
-  for (const p of pids()) at.set(p, cpuSeconds(p))
+/**
+ * CPU seconds used by a set of processes between this call and the returned stop(). `pids` is
+ * asked again at the end, so children born meanwhile count (from 0) and children that exited
+ * count through their parent's reaped-children time.
+ */
+export function cpuMeter (pids: () => number[]): () => number {
+  let before = 0
+  for (const p of pids()) { const v = cpuSeconds(p); if (Number.isFinite(v)) before += v }
   return () => {
-    const out: Record<number, number> = {}
-    for (const p of pids()) {
-      const now = cpuSeconds(p)
-      if (Number.isFinite(now)) out[p] = now - (at.get(p) ?? 0)
-    }
-    return out
+    let after = 0
+    for (const p of pids()) { const v = cpuSeconds(p); if (Number.isFinite(v)) after += v }
+    return Math.max(0, after - before)
   }
 }
 

@@ -22,6 +22,8 @@ export interface SidecarExtras {
   nodeArgs?: string[]
   args?: string[]
   label?: string
+  /** Another build of the sidecar to run instead of dist/meshlink.mjs (experiments). */
+  bundle?: string
 }
 
 /**
@@ -29,7 +31,7 @@ export interface SidecarExtras {
  * listen, no mDNS), plus --parent-pid so the sidecar exits by itself if the benchmark dies.
  */
 export async function startSidecar (stateDir: string, timeoutMs = 15_000, extra: SidecarExtras = {}): Promise<RunningSidecar> {
-  const args = [...(extra.nodeArgs ?? []), SIDECAR_BUNDLE, 'up', '--handshake', '--state', stateDir,
+  const args = [...(extra.nodeArgs ?? []), extra.bundle ?? SIDECAR_BUNDLE, 'up', '--handshake', '--state', stateDir,
     '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--parent-pid', String(process.pid), ...(extra.args ?? [])]
   const spawnedAt = performance.now()
   const tracked = spawnTracked(extra.label ?? 'meshlink up', process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
