@@ -124,7 +124,8 @@ export class GuestForward {
     if (sock.destroyed) { stream.abort(new Error('client went away during setup')); this.sockets.delete(sock); return }
     const piped = pipeSocketStream(sock, lp.unwrap(), this.counters)
     sock.resume()
-    await piped
+    const err = await piped
+    if (err) this.init.log.debug('forward %s connection ended with an error: %s', this.id, err)
     this.sockets.delete(sock)
   }
 }

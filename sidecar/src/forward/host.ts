@@ -95,7 +95,8 @@ export class ForwardHost {
     this.open.set(target, { service, peer })
     this.init.onAccepted(service, peer)
     const raw = lp.unwrap()
-    await pipeSocketStream(target, raw, { fromStream: 0, toStream: 0 })
+    const err = await pipeSocketStream(target, raw, { fromStream: 0, toStream: 0 })
+    if (err) this.init.log.debug('connection of %s to %s ended with an error: %s', peer, service, err)
     this.open.delete(target)
   }
 }

@@ -10,38 +10,66 @@ export interface PipeCounters {
   toStream: number
 }
 
+/** Pause the local socket when this much waits in the stream's send queue; resume at or below LOW. */
+const STREAM_QUEUE_HIGH = 1024 * 1024
+const STREAM_QUEUE_LOW = 256 * 1024
+/** While the socket is paused, how often the stream's queue is looked at besides its events. */
+const PAUSED_POLL_MS = 25
+
 /**
  * Joins a TCP socket and a libp2p stream until both directions are done, with backpressure both
- * ways (a full socket pauses the stream, which stops yamux window updates so the remote stops;
- * a stream that needs drain pauses the socket) and half-close both ways (socket FIN -> stream
- * closeWrite; remote closeWrite -> socket end). Either side failing tears down the other.
- * Resolves when both are closed.
+ * ways and half-close both ways (socket FIN -> stream closeWrite; the remote's FIN, once its data
+ * is delivered -> socket end). Either side failing tears down the other. Resolves when done, with the error that ended it, if any.
+ *
+ * Backpressure socket -> stream: the stream's own send-queue length is the signal. send()'s
+ * return value and stream.onDrain() of @libp2p/utils 7 are not reliable enough (onDrain keeps its
+ * first, already resolved promise, so after one drain it stops waiting; a 'drain' dispatched
+ * inside send() is missed), and a missed signal means unbounded memory or a stalled connection.
+ * Backpressure stream -> socket: a full socket pauses the stream, which stops yamux window
+ * updates, so the remote stops reading its own socket.
  */
-export function pipeSocketStream (socket: Socket, stream: Stream, counters: PipeCounters): Promise<void> {
-  return new Promise<void>((resolve) => {
+export function pipeSocketStream (socket: Socket, stream: Stream, counters: PipeCounters): Promise<Error | undefined> {
+  return new Promise<Error | undefined>((resolve) => {
     let done = false
+    let socketPaused = false
+    let poll: NodeJS.Timeout | undefined
+
     const finish = (err?: Error): void => {
       if (done) return
       done = true
+      clearInterval(poll)
       if (err) {
         if (stream.status === 'open') stream.abort(err)
         socket.destroy()
       } else {
         socket.end()
       }
-      resolve()
+      resolve(err)
     }
 
     // socket -> stream
+    const maybeResumeSocket = (): void => {
+      if (!socketPaused || stream.writeBufferLength > STREAM_QUEUE_LOW) return
+      socketPaused = false
+      clearInterval(poll)
+      stream.removeEventListener('drain', maybeResumeSocket)
+      stream.removeEventListener('idle', maybeResumeSocket)
+      if (!done) socket.resume()
+    }
     socket.on('data', (chunk: Buffer) => {
       counters.toStream += chunk.byteLength
       try {
-        if (!stream.send(chunk)) {
-          socket.pause()
-          stream.onDrain().then(() => socket.resume(), (err: Error) => finish(err))
-        }
+        stream.send(chunk)
       } catch (err) {
         finish(err as Error)
+        return
+      }
+      if (!socketPaused && stream.writeBufferLength > STREAM_QUEUE_HIGH) {
+        socketPaused = true
+        socket.pause()
+        stream.addEventListener('drain', maybeResumeSocket)
+        stream.addEventListener('idle', maybeResumeSocket)
+        poll = setInterval(maybeResumeSocket, PAUSED_POLL_MS)
       }
     })
     socket.on('end', () => {
@@ -55,16 +83,32 @@ export function pipeSocketStream (socket: Socket, stream: Stream, counters: Pipe
     })
 
     // stream -> socket
+    let streamPaused = false
+    let resuming = false
+    const pauseStream = (): void => {
+      streamPaused = true
+      stream.pause()
+      socket.once('drain', onSocketDrain)
+    }
+    const onSocketDrain = (): void => {
+      streamPaused = false
+      if (stream.status !== 'open' || stream.readStatus !== 'paused') return
+      // resume() first emits what was buffered, then re-opens the yamux window, even if a listener
+      // paused the stream meanwhile: so don't pause inside it (the buffered data, at most about one
+      // window, goes to the socket), and pause after it if the socket is full again
+      resuming = true
+      try { stream.resume() } finally { resuming = false }
+      if (socket.writableNeedDrain && stream.status === 'open') pauseStream()
+    }
     const onMessage = (evt: { data: Uint8Array | Uint8ArrayList }): void => {
       const buf = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray()
       counters.fromStream += buf.byteLength
-      if (!socket.write(buf)) {
-        stream.pause()
-        socket.once('drain', () => { if (stream.status === 'open') stream.resume() })
-      }
+      if (!socket.write(buf) && !streamPaused && !resuming) pauseStream()
     }
     stream.addEventListener('message', onMessage as never)
-    stream.addEventListener('remoteCloseWrite', () => {
+    // 'end', not 'remoteCloseWrite': the remote's FIN can arrive while data it sent earlier still
+    // waits in the (paused) read buffer; 'end' fires once that has been delivered
+    stream.addEventListener('end', () => {
       if (!socket.destroyed) socket.end()
     })
     stream.addEventListener('close', (evt) => {
