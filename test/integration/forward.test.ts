@@ -150,6 +150,33 @@ test('half-close in both directions is carried', { timeout: 30_000 }, async () =
   assert.ok(seen.wroteAfterEof)
 })
 
+test('an upload to a service that reads slowly arrives whole (backpressure guest -> host -> service)', { timeout: 60_000 }, async () => {
+  const slow = await startTcpServer((s) => {
+    const h = createHash('sha256')
+    let n = 0
+    s.pause()
+    const t = setInterval(() => {
+      let c: Buffer | null
+      let budget = 256 * 1024
+      while (budget > 0 && (c = s.read() as Buffer | null) !== null) { h.update(c); n += c.length; budget -= c.length }
+    }, 20)
+    s.on('end', () => { clearInterval(t); s.end(`${n}:${h.digest('hex')}`) })
+    s.on('close', () => clearInterval(t))
+  })
+  cleanups.push(() => slow.close())
+  const port = await shareAndOpen(alice, bob, slow.port, 'slow-upload')
+  const payload = patternChunk(11, 24 * 1024 * 1024)
+  const reply = await new Promise<string>((resolve, reject) => {
+    const c = connect({ host: '127.0.0.1', port, allowHalfOpen: true })
+    let out = ''
+    c.on('data', (d) => { out += d })
+    c.on('end', () => resolve(out))
+    c.on('error', reject)
+    c.end(payload)
+  })
+  assert.equal(reply, `${payload.length}:${createHash('sha256').update(payload).digest('hex')}`)
+})
+
 test('only allowed members reach a service; refusals are reported on both sides', async () => {
   const aliceEvents = collectEvents(alice.info, ['service.refused'])
   const bobEvents = collectEvents(bob.info, ['forward.'])
