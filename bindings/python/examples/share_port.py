@@ -2,11 +2,13 @@
 python examples/share_port.py PORT [NAME] [--state DIR] [--seconds N]
 
 It shares PORT under NAME, serves a tiny greeting there itself (so the example is self-contained;
-share your dev server's port instead), prints each connection and each member the sidecar refused,
-and unshares on exit. A teammate opens it with `meshlink open <your name> NAME` (or forwards_open()).
+share your dev server's port instead), prints the member behind each accepted connection
+(`service.connected`, named through `peers()`) and each member the sidecar refused
+(`service.refused`), and unshares on exit (Ctrl-C or --seconds). A teammate opens it with
+`meshlink open <your name> NAME` (or forwards_open()).
 
-The protocol does not tell the host which member opened an accepted connection (every carried
-connection comes from the sidecar, 127.0.0.1); it does name refused members (service.refused).
+Carried connections reach the port from the sidecar (127.0.0.1), so the member is known only from
+the event, not from the socket.
 """
 
 from __future__ import annotations
@@ -24,14 +26,21 @@ def serve(srv: socket.socket, stop: threading.Event) -> None:
     srv.settimeout(0.5)
     while not stop.is_set():
         try:
-            conn, addr = srv.accept()
+            conn, _ = srv.accept()
         except TimeoutError:
             continue
         except OSError:
             return
         with conn:
-            print(f"connection carried by the sidecar from {addr[0]}:{addr[1]}", flush=True)
             conn.sendall(b"hello from the mesh\n")
+
+
+def member_name(client: meshlink.Client, peer_id: str) -> str:
+    """The member's display name (from peers()), else its id."""
+    for p in client.peers().peers:
+        if p.id == peer_id:
+            return f"{p.name} ({peer_id})" if p.name else peer_id
+    return peer_id
 
 
 def main() -> int:
@@ -54,15 +63,17 @@ def main() -> int:
                     e = events.get()
                 except meshlink.ClientTimeoutError:
                     continue
-                if e.name == "service.refused" and e.data.service == svc.name:
-                    print(f"refused {e.data.peer}: {e.data.reason}", flush=True)
+                if e.name == "service.connected" and e.data.service == svc.name:
+                    print(f"{member_name(client, e.data.peer)} connected to {svc.name}", flush=True)
+                elif e.name == "service.refused" and e.data.service == svc.name:
+                    print(f"refused {member_name(client, e.data.peer)}: {e.data.reason}", flush=True)
         except KeyboardInterrupt:
             pass
         finally:
             client.services_unshare(svc.name)
             stop.set()
             srv.close()
-            print(f"stopped sharing {svc.name}")
+            print(f"stopped sharing {svc.name}", flush=True)
     return 0
 
 

@@ -3,10 +3,11 @@
 //	go run ./examples/share-port -port 3000 [-name web] [-state DIR] [-for 1h]
 //
 // It serves a tiny greeting on the port itself (so the example is self-contained; share your dev
-// server's port instead), prints each connection and each member the sidecar refused, and unshares
-// on exit. A teammate opens it with `meshlink open <your name> web` (or Client.ForwardsOpen).
-// The protocol does not tell the host which member opened an accepted connection (carried
-// connections come from the sidecar, 127.0.0.1); it does name refused members (service.refused).
+// server's port instead), prints the member behind each accepted connection (service.connected,
+// named through Peers) and each member the sidecar refused (service.refused), and unshares on exit
+// (Ctrl-C or -for). A teammate opens it with `meshlink open <your name> web` (or Client.ForwardsOpen).
+// Carried connections reach the port from the sidecar (127.0.0.1), so the member is known only from
+// the event, not from the socket.
 package main
 
 import (
@@ -47,7 +48,6 @@ func main() {
 			if err != nil {
 				return
 			}
-			fmt.Printf("connection carried by the sidecar from %s\n", conn.RemoteAddr())
 			_, _ = conn.Write([]byte("hello from the mesh\n"))
 			_ = conn.Close()
 		}
@@ -72,8 +72,15 @@ func main() {
 	}
 	fmt.Printf("sharing %s (%s:%d)\n", svc.Service.Name, "127.0.0.1", svc.Service.Port)
 	for e := range events.C() {
-		if d, ok := e.Data.(*meshlink.ServiceRefusedEvent); ok && d.Service == svc.Service.Name {
-			fmt.Printf("refused %s: %s\n", d.Peer, d.Reason)
+		switch d := e.Data.(type) {
+		case *meshlink.ServiceConnectedEvent:
+			if d.Service == svc.Service.Name {
+				fmt.Printf("%s connected to %s\n", memberName(ctx, c, d.Peer), d.Service)
+			}
+		case *meshlink.ServiceRefusedEvent:
+			if d.Service == svc.Service.Name {
+				fmt.Printf("refused %s: %s\n", memberName(ctx, c, d.Peer), d.Reason)
+			}
 		}
 	}
 	uctx, ucancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -82,6 +89,20 @@ func main() {
 		fail(err)
 	}
 	fmt.Printf("stopped sharing %s\n", svc.Service.Name)
+}
+
+// memberName is the member's display name (from Peers) with its id, else its id.
+func memberName(ctx context.Context, c *meshlink.Client, id string) string {
+	peers, err := c.Peers(ctx)
+	if err != nil {
+		return id
+	}
+	for _, p := range peers.Peers {
+		if p.ID == id && p.Name != nil {
+			return fmt.Sprintf("%s (%s)", *p.Name, id)
+		}
+	}
+	return id
 }
 
 func fail(err error) {
