@@ -1,0 +1,117 @@
+// Phase 1: one peer over loopback. A publishes a 1 GiB tree, B fetches it (fresh each round: the
+// artifact is removed from B's store after every round), beside a bare libp2p stream between two
+// processes (bench/bulk/bulk-peer.ts "plain": createLibp2p(tcp, noise(), yamux()), one stream,
+// 256 KiB writes with backpressure, the receiver acks the byte count) moving the same number of
+// bytes, rounds interleaved. Peak RSS of both sidecars: VmHWM over their whole life (publish included)
+// and VmRSS sampled every 100 ms during the fetches.
+import { join } from 'node:path'
+import { rmSync } from 'node:fs'
+import { spawnTracked, stopTracked, type Tracked } from '../lib/child-processes.ts'
+import { readMemory } from '../lib/sidecar-process.ts'
+import { cpuSeconds as cpuSecondsOf } from '../forward/proc-stats.ts'
+import { summarize, median, ratio, type Summary } from '../lib/stats.ts'
+import type { MeasureResult } from '../bulk/bulk-protocol.ts'
+import { bigTempDir, removeBigDir, makeTree, sameTree, startSidecar, formMesh, publish, seesArtifact, waitTransfer, sampleRss, type Log, type Sidecar } from './common.ts'
+
+export interface LoopbackOptions { totalMiB: number, files: number, rounds: number, nodeArgs: (role: string) => string[], log: Log }
+
+export interface LoopbackRound { round: number, fetchMBps: number, fetchSeconds: number, bareMBps: number, bareSeconds: number, verified: boolean, bytesFromPeers: number, rssPeakMB: { fetcher: number, server: number }, fetcherCpuPct?: number }
+
+export interface LoopbackResult {
+  settings: { totalMiB: number, files: number, rounds: number, dataDir: string }
+  publish: { seconds: number, MBps: number }
+  rounds: LoopbackRound[]
+  fetchMBps: Summary
+  bareMBps: Summary
+  ratioOfMedians: number
+  perRoundRatio: Summary
+  /** VmHWM at the end (whole life, publish included) and the highest VmRSS sampled during fetches. */
+  rss: { fetcherHwmMB: number, serverHwmMB: number, fetcherDuringFetchMB: number, serverDuringFetchMB: number }
+  allVerified: boolean
+  failures: string[]
+}
+
+const BULK_PEER = join(import.meta.dirname, '..', 'bulk', 'bulk-peer.ts')
+
+async function barePair (): Promise<{ server: Tracked, client: Tracked }> {
+  const server = spawnTracked('bare libp2p server', process.execPath, [BULK_PEER, 'server', 'plain'])
+  const { addr } = await server.lines.nextJson<{ addr: string }>(15_000, 'its listen address')
+  const client = spawnTracked('bare libp2p client', process.execPath, [BULK_PEER, 'client', 'plain', addr])
+  await client.lines.nextJson(15_000, 'the ready line')
+  return { server, client }
+}
+
+async function bareMeasure (client: Tracked, bytes: number): Promise<MeasureResult> {
+  client.proc.stdin!.write(JSON.stringify({ op: 'measure', streams: 1, bytes }) + '\n')
+  return client.lines.nextJson<MeasureResult>(120_000, 'a bare transfer result')
+}
+
+export async function runLoopback (o: LoopbackOptions): Promise<LoopbackResult> {
+  const bytes = o.totalMiB * 1024 * 1024
+  const dir = bigTempDir('loopback', bytes * 4)
+  const failures: string[] = []
+  let a: Sidecar | undefined; let b: Sidecar | undefined
+  let bare: { server: Tracked, client: Tracked } | undefined
+  try {
+    o.log(`  data in ${dir}; writing a ${o.totalMiB} MiB tree (${o.files} files) ...`)
+    const src = join(dir, 'src')
+    makeTree(src, o.files, Math.floor(bytes / o.files))
+    a = await startSidecar({ label: 'sync-server', stateDir: join(dir, 'a'), listen: '/ip4/127.0.0.1/tcp/0', nodeArgs: o.nodeArgs('server') })
+    b = await startSidecar({ label: 'sync-fetcher', stateDir: join(dir, 'b'), listen: '/ip4/127.0.0.1/tcp/0', nodeArgs: o.nodeArgs('fetcher') })
+    await formMesh(a, [b])
+    const pub = await publish(a, src, 'bench-loopback@main', 180_000)
+    o.log(`  published ${pub.id.slice(0, 12)} in ${pub.seconds.toFixed(2)} s (${(bytes / 1e6 / pub.seconds).toFixed(0)} MB/s); server pid ${a.tracked.pid}, fetcher pid ${b.tracked.pid}`)
+    await seesArtifact(b, pub.id, 1)
+    bare = await barePair()
+    const warm = await bareMeasure(bare.client, 128 * 1024 * 1024)
+    if (!warm.ok) failures.push(`bare warm-up: ${warm.error}`)
+    const rounds: LoopbackRound[] = []
+    let fetcherPeak = 0; let serverPeak = 0
+    for (let r = 1; r <= o.rounds; r++) {
+      const out = join(dir, `out${r}`)
+      const doFetch = async (): Promise<Omit<LoopbackRound, 'round' | 'bareMBps' | 'bareSeconds'> | undefined> => {
+        const stopRss = sampleRss([b!.tracked.pid, a!.tracked.pid])
+        const c0 = cpuSecondsOf(b!.tracked.pid)
+        const t0 = performance.now()
+        const { transfer } = await b!.client.call('artifacts.fetch', { artifact: pub.id, out })
+        const { t, at } = await waitTransfer(b!, transfer.id, 180_000)
+        const secs = (at - t0) / 1000
+        const cpu = (cpuSecondsOf(b!.tracked.pid) - c0) / secs * 100
+        const [fr, sr] = stopRss()
+        fetcherPeak = Math.max(fetcherPeak, fr); serverPeak = Math.max(serverPeak, sr)
+        if (t.state !== 'done') { failures.push(`round ${r} fetch ${t.state}: ${JSON.stringify(t.error)}`); return undefined }
+        const verified = sameTree(src, out)
+        if (!verified) failures.push(`round ${r}: fetched tree differs from the source`)
+        rmSync(out, { recursive: true, force: true })
+        await b!.client.call('artifacts.remove', { artifact: pub.id })
+        return { fetchMBps: bytes / 1e6 / secs, fetchSeconds: secs, verified, bytesFromPeers: t.bytesFromPeers, rssPeakMB: { fetcher: fr, server: sr }, fetcherCpuPct: cpu }
+      }
+      const doBare = async (): Promise<MeasureResult> => bareMeasure(bare!.client, bytes)
+      let f: Awaited<ReturnType<typeof doFetch>>; let m: MeasureResult
+      if (r % 2 === 1) { f = await doFetch(); m = await doBare() } else { m = await doBare(); f = await doFetch() }
+      if (!m.ok) failures.push(`round ${r} bare: ${m.error}`)
+      if (f && m.ok) {
+        rounds.push({ round: r, ...f, bareMBps: m.MBps, bareSeconds: m.seconds })
+        o.log(`  round ${r}: MeshLink fetch ${f.fetchMBps.toFixed(0)} MB/s (${f.fetchSeconds.toFixed(2)} s, fetcher CPU ${f.fetcherCpuPct?.toFixed(0)} %, ${f.verified ? 'byte-exact' : 'MISMATCH'}), bare stream ${m.MBps.toFixed(0)} MB/s; RSS peak fetcher ${f.rssPeakMB.fetcher.toFixed(0)} MB, server ${f.rssPeakMB.server.toFixed(0)} MB`)
+      }
+    }
+    const fm = readMemory(b.tracked.pid); const sm = readMemory(a.tracked.pid)
+    const fetchMBps = summarize(rounds.map(x => x.fetchMBps)); const bareMBps = summarize(rounds.map(x => x.bareMBps))
+    return {
+      settings: { totalMiB: o.totalMiB, files: o.files, rounds: o.rounds, dataDir: dir },
+      publish: { seconds: pub.seconds, MBps: bytes / 1e6 / pub.seconds },
+      rounds,
+      fetchMBps,
+      bareMBps,
+      ratioOfMedians: ratio(median(fetchMBps.values), median(bareMBps.values)),
+      perRoundRatio: summarize(rounds.map(x => x.fetchMBps / x.bareMBps)),
+      rss: { fetcherHwmMB: fm?.hwmMB ?? Number.NaN, serverHwmMB: sm?.hwmMB ?? Number.NaN, fetcherDuringFetchMB: fetcherPeak, serverDuringFetchMB: serverPeak },
+      allVerified: rounds.length === o.rounds && rounds.every(x => x.verified),
+      failures
+    }
+  } finally {
+    if (bare) { bare.client.proc.stdin!.end(); await stopTracked(bare.client); await stopTracked(bare.server) }
+    await b?.stop(); await a?.stop()
+    removeBigDir(dir)
+  }
+}
