@@ -3,6 +3,7 @@
 // their message; the sidecar's message is shown as a detail because it names the specific problem.
 import type { ErrorCode, MethodName } from '../../sidecar/src/gen/protocol-types.ts'
 import type { Translate } from './l10n.ts'
+import { transferFailureText, type TransferErrorCode } from './views/artifacts-rows.ts'
 
 /** What the person can do about an error: becomes a button on the notification. */
 export type Remedy =
@@ -14,8 +15,20 @@ export type Remedy =
 export interface ErrorDescription {
   message: string
   remedies: Remedy[]
-  /** The protocol error code, when the sidecar answered with one. */
-  code?: ErrorCode
+  /** The protocol error code, when the sidecar answered with one (or a failed transfer's code). */
+  code?: ErrorCode | TransferErrorCode
+}
+
+/** A publish or fetch that ended with transfer.failed: `code` from the transfer's error, `message` the sidecar's detail. */
+export class TransferFailedError extends Error {
+  readonly name = 'TransferFailedError'
+  readonly code: TransferErrorCode
+  readonly kind: 'publish' | 'fetch'
+  constructor (code: TransferErrorCode, kind: 'publish' | 'fetch', message: string) {
+    super(message)
+    this.code = code
+    this.kind = kind
+  }
 }
 
 /** Input a person typed that cannot be used; its message says why and is shown as is. */
@@ -66,6 +79,21 @@ const METHOD_MESSAGES: { readonly [M in MethodName]?: { readonly [C in ErrorCode
   },
   'forwards.close': {
     NOT_FOUND: ['That forward is already closed ({0}).', []]
+  },
+  'artifacts.publish': {
+    NOT_FOUND: ['That folder does not exist ({0}).', []]
+  },
+  'artifacts.fetch': {
+    NOT_FOUND: ['No member of the mesh has that artifact ({0}).', []],
+    PEER_UNREACHABLE: ['The members that hold that artifact are offline or cannot be reached ({0}). Fetch again when one is back.', []],
+    CONFLICT: ['The destination folder is not empty ({0}). Choose an empty or new folder.', []]
+  },
+  'artifacts.remove': {
+    NOT_FOUND: ['That artifact is not on this machine ({0}).', []],
+    CONFLICT: ['That artifact is being published or fetched ({0}). Cancel the transfer first.', []]
+  },
+  'transfers.cancel': {
+    NOT_FOUND: ['That transfer is not running any more ({0}).', []]
   }
 }
 
@@ -84,6 +112,11 @@ export function describeError (err: unknown, t: Translate, method?: MethodName):
   switch (err.name) {
     case 'InputError':
       return { message: err.message, remedies: [] }
+    case 'TransferFailedError': {
+      const f = err as TransferFailedError
+      const detail = err.message.replace(/\.$/, '')
+      return { message: detail ? t('{0} ({1}).', transferFailureText(f.code, f.kind, t), detail) : transferFailureText(f.code, f.kind, t), remedies: f.code === 'INTERNAL' || f.code === 'IO_ERROR' ? [LOGS] : [], code: f.code }
+    }
     case 'InvalidInviteCodeError':
       return { message: t('That is not a valid MeshLink invite code: {0}', err.message), remedies: [] }
     case 'SidecarDownError':

@@ -3,6 +3,7 @@
 // sidecar: it starts right after activate() returns.
 import * as vscode from 'vscode'
 import { resolveStateDir } from '../../sidecar/src/state/paths.ts'
+import { registerArtifactCommands } from './artifacts/artifact-commands.ts'
 import { commandRunner } from './command-runner.ts'
 import { registerCommands, COMMANDS } from './commands.ts'
 import { absoluteStateDir, readConfig, RESTART_SETTINGS, upArgs, type MeshlinkConfig } from './config.ts'
@@ -13,6 +14,9 @@ import { listeningPorts, type ListeningPorts } from './services/listening-ports.
 import { registerServiceCommands, reportServiceEvent } from './services/service-commands.ts'
 import { checkLaunchFiles, checkRuntime, resolveSidecar } from './sidecar/resolve.ts'
 import { SidecarSupervisor, type StartPlan, type SupervisorState } from './sidecar/supervisor.ts'
+import { ArtifactsModel } from './views/artifacts-model.ts'
+import type { ArtifactGroupRow } from './views/artifacts-rows.ts'
+import { ArtifactsView } from './views/artifacts-view.ts'
 import { MeshMap } from './views/mesh-map.ts'
 import { MeshModel, type MeshGraph, type PeerRow, type SidecarPhase, type StatusBarContent } from './views/mesh-model.ts'
 import { PeersView } from './views/peers-view.ts'
@@ -48,11 +52,15 @@ export interface MeshlinkApi {
   readonly services: ServicesModel
   /** The Services view's tree as shown. */
   servicesViewRows(): readonly HostRow[]
+  /** Artifacts here and in the mesh, and this run's transfers. */
+  readonly artifacts: ArtifactsModel
+  /** The Artifacts view's tree as shown. */
+  artifactsViewRows(): readonly ArtifactGroupRow[]
   /** URLs the extension asked VS Code to open in a browser, oldest first. */
   externalOpens(): readonly string[]
   /** TCP ports listening on this machine's loopback (Linux; elsewhere `supported: false`). */
   listeningPorts(): Promise<ListeningPorts>
-  /** Fetches node.status, peers.list, services.list and forwards.list into the views now. */
+  /** Fetches node.status, peers.list, services.list, forwards.list, artifacts.list and transfers.list into the views now. */
   refresh(): Promise<void>
 }
 
@@ -75,6 +83,7 @@ export function activate (context: vscode.ExtensionContext): MeshlinkApi {
   const config = (): MeshlinkConfig => readConfig(k => vscode.workspace.getConfiguration('meshlink').get(k))
   const model = new MeshModel()
   const services = new ServicesModel()
+  const artifacts = new ArtifactsModel()
   const supervisor = new SidecarSupervisor({ plan: signal => plan(context.extensionPath, config(), signal), log })
   const notify = new Notifier(log, {
     startSidecar: () => vscode.commands.executeCommand(COMMANDS.restartSidecar),
@@ -84,6 +93,7 @@ export function activate (context: vscode.ExtensionContext): MeshlinkApi {
   const statusBar = new StatusBar(model)
   const meshMap = new MeshMap(model, context.extensionUri)
   const servicesView = new ServicesView(model, services, () => { if (supervisor.client) void refresh() })
+  const artifactsView = new ArtifactsView(model, artifacts)
   const opened: string[] = []
 
   const refresh = async (): Promise<void> => {
@@ -95,6 +105,8 @@ export function activate (context: vscode.ExtensionContext): MeshlinkApi {
       model.setSnapshot(status, list.peers)
       const [svc, fwd] = await Promise.all([c.call('services.list', {}, { timeoutMs: 10_000 }), c.call('forwards.list', {}, { timeoutMs: 10_000 })])
       if (supervisor.client === c) services.setSnapshot({ services: svc.services, forwards: fwd.forwards, selfId: status.peerId, connected: list.peers.filter(p => p.connected).map(p => p.id) })
+      const [arts, trs] = await Promise.all([c.call('artifacts.list', {}, { timeoutMs: 10_000 }), c.call('transfers.list', {}, { timeoutMs: 10_000 })])
+      if (supervisor.client === c) artifacts.setSnapshot({ artifacts: arts.artifacts, transfers: trs.transfers })
     } catch (err) {
       log.warn(`refreshing the mesh state failed: ${(err as Error).message}`)
     }
@@ -110,14 +122,15 @@ export function activate (context: vscode.ExtensionContext): MeshlinkApi {
       ? t('Restarting in {0} s (attempt {1}).', Math.ceil(s.delayMs / 1000), s.attempt)
       : s.phase === 'failed' ? describeError(s.error, t).message : undefined
     model.setPhase(phaseOf(s), detail)
-    if (s.phase !== 'running') services.reset()
+    if (s.phase !== 'running') { services.reset(); artifacts.reset() }
     if (s.phase === 'running') void refresh()
     if (s.phase === 'failed') notify.error(s.error)
   })
   supervisor.onEvent((ev) => {
     const meshChanged = model.applyEvent(ev)
     const outcome = services.applyEvent(ev)
-    if (meshChanged || outcome.refresh) void refresh()
+    const artifactOutcome = artifacts.applyEvent(ev)
+    if (meshChanged || outcome.refresh || artifactOutcome.refresh) void refresh()
     reportServiceEvent(outcome, { notify, log, model })
   })
   supervisor.onCrash(({ reason, delayMs }) => {
@@ -145,7 +158,7 @@ export function activate (context: vscode.ExtensionContext): MeshlinkApi {
   })
 
   context.subscriptions.push(
-    log, peersView, statusBar, meshMap, servicesView, onConfig,
+    log, peersView, statusBar, meshMap, servicesView, artifactsView, onConfig,
     ...registerCommands({ supervisor, model, notify, log, config, refresh, showMeshMap: () => meshMap.show() }),
     ...registerServiceCommands({
       runner: commandRunner(supervisor, notify),
@@ -162,6 +175,7 @@ export function activate (context: vscode.ExtensionContext): MeshlinkApi {
         vscode.env.openExternal(vscode.Uri.parse(url)).then((ok) => { if (!ok) log.warn(`the browser did not open ${url}`) }, (err: unknown) => log.warn(`opening ${url}: ${(err as Error).message}`))
       }
     }),
+    ...registerArtifactCommands({ runner: commandRunner(supervisor, notify), model, artifacts, notify, log, refresh }),
     { dispose: () => { clearInterval(timer); supervisor.dispose() } }
   )
 
@@ -183,6 +197,8 @@ export function activate (context: vscode.ExtensionContext): MeshlinkApi {
     messages: () => notify.shown,
     services,
     servicesViewRows: () => servicesView.rows,
+    artifacts,
+    artifactsViewRows: () => artifactsView.rows,
     externalOpens: () => opened,
     listeningPorts: () => listeningPorts(),
     refresh
