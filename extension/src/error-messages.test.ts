@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ERROR_CODES } from '../../sidecar/src/gen/protocol-types.ts'
 import { MeshlinkError } from '../../sidecar/src/client/client.ts'
-import { describeError, InputError } from './error-messages.ts'
+import { describeError, InputError, TransferFailedError } from './error-messages.ts'
 import { format } from './l10n.ts'
 import { NodeTooOldError, SidecarNotFoundError } from './sidecar/resolve.ts'
 import { SidecarDownError, SidecarExitedError } from './sidecar/errors.ts'
@@ -73,4 +73,18 @@ test('services and forwards: the four codes get messages that say what happened,
   // other methods, and codes without a specific message, keep the general one
   assert.match(describeError(e('NOT_FOUND', 'x'), format, 'peers.ping').message, /^Not found: x/)
   assert.match(describeError(e('FORBIDDEN', 'x'), format, 'services.share').message, /^Not allowed: x/)
+})
+
+test('artifacts: method codes and failed transfers get messages that say what happened', () => {
+  const e = (code: 'CONFLICT' | 'NOT_FOUND' | 'PEER_UNREACHABLE', message: string): MeshlinkError => new MeshlinkError({ code, message })
+  assert.match(describeError(e('CONFLICT', '/tmp/out is not empty'), format, 'artifacts.fetch').message, /^The destination folder is not empty \(\/tmp\/out is not empty\)\. Choose an empty or new folder\.$/)
+  assert.match(describeError(e('PEER_UNREACHABLE', 'its holders are offline'), format, 'artifacts.fetch').message, /^The members that hold that artifact are offline/)
+  assert.match(describeError(e('CONFLICT', 'a fetch uses it'), format, 'artifacts.remove').message, /Cancel the transfer first/)
+  const unsafe = describeError(new TransferFailedError('UNSAFE_MANIFEST', 'fetch', 'path "../x" leaves the output.'), format)
+  assert.equal(unsafe.code, 'UNSAFE_MANIFEST')
+  assert.match(unsafe.message, /^refused: its file list has absolute paths.*nothing was written \(path "\.\.\/x" leaves the output\)\.$/)
+  assert.deepEqual(unsafe.remedies, [])
+  const disk = describeError(new TransferFailedError('NO_SPACE', 'fetch', ''), format)
+  assert.match(disk.message, /^the disk is full; nothing was left in the destination folder/)
+  assert.deepEqual(describeError(new TransferFailedError('IO_ERROR', 'publish', 'EACCES'), format).remedies, [{ kind: 'showLogs' }])
 })

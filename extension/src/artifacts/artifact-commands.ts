@@ -241,7 +241,9 @@ export function registerArtifactCommands (d: ArtifactCommandDeps): vscode.Dispos
     if (!isAbsolute(out)) { notify.error(new InputError(t('Give an absolute path, not {0}.', out)), t('Fetch {0}', label)); return undefined }
     const o = out
     const what = t('Fetch {0}', label)
-    const started = await runner.run(what, c => c.call('artifacts.fetch', { artifact: a.id, out: o }, { timeoutMs: 30_000 }), 'artifacts.fetch')
+    // { maxBytesPerSec }: a download cap for this fetch (scripts, tests)
+    const cap = isObj(arg) && typeof arg.maxBytesPerSec === 'number' && arg.maxBytesPerSec > 0 ? { maxBytesPerSec: arg.maxBytesPerSec } : {}
+    const started = await runner.run(what, c => c.call('artifacts.fetch', { artifact: a.id, out: o, ...cap }, { timeoutMs: 30_000 }), 'artifacts.fetch')
     if (!started) return undefined
     const c = await runner.sidecar()
     if (!c) return undefined
