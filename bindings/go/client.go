@@ -31,8 +31,10 @@ type Client struct {
 	sendMu  sync.Mutex
 	mu      sync.Mutex
 	pending map[int64]chan reply
-	closed  bool
-	done    chan struct{}
+	// envPrefix is `,"token":<token>,"method":` of every request envelope
+	envPrefix []byte
+	closed    bool
+	done      chan struct{}
 }
 
 type reply struct {
@@ -44,14 +46,6 @@ type reply struct {
 		Data    map[string]any `json:"data"`
 	} `json:"error"`
 	err error
-}
-
-type request struct {
-	V      int    `json:"v"`
-	ID     int64  `json:"id"`
-	Token  string `json:"token"`
-	Method string `json:"method"`
-	Params any    `json:"params"`
 }
 
 // Option configures Connect.
@@ -92,7 +86,9 @@ func Connect(ctx context.Context, opts ...Option) (*Client, error) {
 		cancel()
 		return nil, err
 	}
-	c := &Client{info: *info, timeout: o.timeout, sock: sock, cancel: cancel, pending: map[int64]chan reply{}, done: make(chan struct{})}
+	tok, _ := json.Marshal(info.Token)
+	c := &Client{info: *info, timeout: o.timeout, sock: sock, cancel: cancel, pending: map[int64]chan reply{}, done: make(chan struct{}),
+		envPrefix: append(append([]byte(`,"token":`), tok...), `,"method":`...)}
 	go c.read()
 	return c, nil
 }
@@ -164,41 +160,39 @@ func (c *Client) failAll(cause error) {
 // unmarshalled into result (nil discards it). Errors: *Error (test with errors.Is(err, ErrNotFound)),
 // ctx's error when it ends first (context.DeadlineExceeded after the timeout), ErrClosed.
 func (c *Client) Call(ctx context.Context, method string, params, result any) error {
-	if _, ok := ctx.Deadline(); !ok && c.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
-	}
-	if params == nil {
-		params = struct{}{}
-	}
+	// The request path allocates little of its own: the envelope is written around the params' JSON
+	// (no reflection over the envelope), reply channels and timers are pooled, and a call without a
+	// deadline is bounded by a timer rather than a derived context (bench_internal_test.go).
 	id := c.nextID.Add(1)
-	body, err := json.Marshal(request{V: ProtocolVersion, ID: id, Token: c.info.Token, Method: method, Params: params})
+	body, err := c.encode(id, method, params)
 	if err != nil {
 		return fmt.Errorf("meshlink: %s: params: %w", method, err)
 	}
-	ch := make(chan reply, 1)
+	ch := replyChans.Get().(chan reply)
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
+		replyChans.Put(ch)
 		return ErrClosed
 	}
 	c.pending[id] = ch
 	c.mu.Unlock()
-	forget := func() {
-		c.mu.Lock()
-		delete(c.pending, id)
-		c.mu.Unlock()
-	}
 	c.sendMu.Lock()
 	err = c.sock.Send(zmq4.NewMsg(body))
 	c.sendMu.Unlock()
 	if err != nil {
-		forget()
+		c.forget(id, ch)
 		return fmt.Errorf("meshlink: %s: send: %w", method, err)
+	}
+	var expired <-chan time.Time
+	if _, ok := ctx.Deadline(); !ok && c.timeout > 0 {
+		t := getTimer(c.timeout)
+		defer putTimer(t)
+		expired = t.C
 	}
 	select {
 	case r := <-ch:
+		replyChans.Put(ch) // the reader sent once and has forgotten it
 		switch {
 		case r.err != nil:
 			return r.err
@@ -213,9 +207,72 @@ func (c *Client) Call(ctx context.Context, method string, params, result any) er
 		}
 		return nil
 	case <-ctx.Done():
-		forget()
+		c.forget(id, ch)
 		return fmt.Errorf("meshlink: %s: no answer: %w", method, ctx.Err())
+	case <-expired:
+		c.forget(id, ch)
+		return fmt.Errorf("meshlink: %s: no answer: %w", method, context.DeadlineExceeded)
 	}
+}
+
+// encode writes the request envelope around the params' JSON.
+func (c *Client) encode(id int64, method string, params any) ([]byte, error) {
+	p := []byte("{}")
+	if params != nil {
+		var err error
+		if p, err = json.Marshal(params); err != nil {
+			return nil, err
+		}
+	}
+	m, err := json.Marshal(method)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, len(c.envPrefix)+len(m)+len(p)+40)
+	b = append(b, `{"v":`...)
+	b = strconv.AppendInt(b, ProtocolVersion, 10)
+	b = append(b, `,"id":`...)
+	b = strconv.AppendInt(b, id, 10)
+	b = append(b, c.envPrefix...) // ,"token":"...","method":
+	b = append(b, m...)
+	b = append(b, `,"params":`...)
+	b = append(b, p...)
+	return append(b, '}'), nil
+}
+
+// forget drops a call that gave up; its channel is reused only when the reader can no longer send
+// to it (a reply that arrives later is dropped by the reader).
+func (c *Client) forget(id int64, ch chan reply) {
+	c.mu.Lock()
+	_, waiting := c.pending[id]
+	delete(c.pending, id)
+	c.mu.Unlock()
+	if waiting {
+		replyChans.Put(ch)
+	}
+}
+
+var replyChans = sync.Pool{New: func() any { return make(chan reply, 1) }}
+
+var timers sync.Pool
+
+func getTimer(d time.Duration) *time.Timer {
+	if t, ok := timers.Get().(*time.Timer); ok {
+		t.Reset(d)
+		return t
+	}
+	return time.NewTimer(d)
+}
+
+// putTimer stops t and drains its channel (go 1.22 timer semantics) before pooling it.
+func putTimer(t *time.Timer) {
+	if !t.Stop() {
+		select {
+		case <-t.C:
+		default:
+		}
+	}
+	timers.Put(t)
 }
 
 // Close closes the socket; calls still waiting fail with ErrClosed.

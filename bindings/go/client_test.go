@@ -233,6 +233,29 @@ func TestTimeoutCancellationAndLateReplies(t *testing.T) {
 	}
 }
 
+// A call whose context has no deadline is bounded by WithTimeout (a pooled timer), and the client
+// goes on working after it.
+func TestClientTimeoutWithoutDeadline(t *testing.T) {
+	ep := lateRouter(t, []time.Duration{-1, 0})
+	c, err := meshlink.Connect(ctxT(t, 10*time.Second), meshlink.WithAPIInfo(meshlink.APIInfo{Router: ep, Events: ep, Token: "t"}), meshlink.WithTimeout(150*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	t0 := time.Now()
+	if _, err := c.Status(context.Background()); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatal(err)
+	}
+	if d := time.Since(t0); d < 100*time.Millisecond || d > time.Second {
+		t.Fatalf("timed out after %s", d)
+	}
+	for i := 0; i < 3; i++ { // pooled timers and reply channels are reused cleanly
+		if r, err := c.SetName(context.Background(), meshlink.NodeSetNameParams{Name: "y"}); err != nil || r.Name != "r"+string(rune('2'+i)) {
+			t.Fatalf("%v %v", r, err)
+		}
+	}
+}
+
 func TestEveryMethodHasAClientMethod(t *testing.T) {
 	ct := reflect.TypeOf(&meshlink.Client{})
 	for _, m := range meshlink.Methods {
