@@ -3,6 +3,7 @@
 // MESHLINK_E2E_MODE picks the tests: "dev" (the extension from its source folder, full scenario)
 // or "installed" (the extension installed from the linux-x64 .vsix).
 import Mocha from 'mocha'
+import { defineArtifactsSuite } from './artifacts.e2e.ts'
 import { defineDevSuite } from './dev.e2e.ts'
 import { defineInstalledSuite } from './installed.e2e.ts'
 import { defineServicesSuite } from './services.e2e.ts'
@@ -15,6 +16,7 @@ export function run (): Promise<void> {
   else {
     defineDevSuite()
     defineServicesSuite()
+    defineArtifactsSuite()
   }
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
