@@ -10,7 +10,9 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/go-zeromq/zmq4"
 )
@@ -45,6 +47,18 @@ func echoRouter(b *testing.B) string {
 	return ep
 }
 
+// cpuTime is this process's user+system CPU time: per-op CPU is steadier than wall time on a busy
+// machine (reported as cpu-ns/op, the echo router's share included, the same in every variant).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func reportCPU(b *testing.B, t0 time.Duration) {
+	b.ReportMetric(float64(cpuTime()-t0)/float64(b.N), "cpu-ns/op")
+}
+
 func BenchmarkRoundTripClient(b *testing.B) {
 	ep := echoRouter(b)
 	ctx := context.Background()
@@ -55,6 +69,8 @@ func BenchmarkRoundTripClient(b *testing.B) {
 	defer c.Close()
 	b.ReportAllocs()
 	b.ResetTimer()
+	t0 := cpuTime()
+	defer reportCPU(b, t0)
 	for i := 0; i < b.N; i++ {
 		if _, err := c.Status(ctx); err != nil {
 			b.Fatal(err)
@@ -73,6 +89,8 @@ func BenchmarkRoundTripBare(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	t0 := cpuTime()
+	defer reportCPU(b, t0)
 	for i := 0; i < b.N; i++ {
 		body, _ := json.Marshal(map[string]any{"v": 1, "id": i, "token": "t", "method": "node.status", "params": map[string]any{}})
 		if err := d.Send(zmq4.NewMsg(body)); err != nil {
@@ -82,6 +100,82 @@ func BenchmarkRoundTripBare(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		var r map[string]any
+		if err := json.Unmarshal(m.Frames[len(m.Frames)-1], &r); err != nil || r["id"] != float64(i) {
+			b.Fatal(err, strconv.Itoa(i))
+		}
+	}
+}
+
+// BenchmarkCodecClient is the binding's own CPU per call without sockets: the envelope, the reply's
+// envelope decode (the reader) and the typed decode of a node.status result.
+func BenchmarkCodecClient(b *testing.B) {
+	c := &Client{envPrefix: []byte(`,"token":"t","method":`)}
+	frame := []byte(`{"v":1,"id":1,"result":` + statusResult + `}`)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.encode(int64(i), "node.status", nil); err != nil {
+			b.Fatal(err)
+		}
+		var r reply
+		if err := json.Unmarshal(frame, &r); err != nil {
+			b.Fatal(err)
+		}
+		var res NodeStatusResult
+		if err := json.Unmarshal(r.Result, &res); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCodecBare is the same for the bare baseline (map-based JSON).
+func BenchmarkCodecBare(b *testing.B) {
+	frame := []byte(`{"v":1,"id":1,"result":` + statusResult + `}`)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := json.Marshal(map[string]any{"v": 1, "id": i, "token": "t", "method": "node.status", "params": map[string]any{}}); err != nil {
+			b.Fatal(err)
+		}
+		var r map[string]any
+		if err := json.Unmarshal(frame, &r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRoundTripBareHop is the bare DEALER with the binding's one structural extra: replies
+// reach the caller from a reader goroutine over a channel (go-zeromq's Recv ignores contexts, so a
+// call that must honour its ctx cannot sit in Recv itself).
+func BenchmarkRoundTripBareHop(b *testing.B) {
+	ep := echoRouter(b)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d := zmq4.NewDealer(ctx)
+	defer d.Close()
+	if err := d.Dial(ep); err != nil {
+		b.Fatal(err)
+	}
+	replies := make(chan zmq4.Msg, 1)
+	go func() {
+		for {
+			m, err := d.Recv()
+			if err != nil {
+				close(replies)
+				return
+			}
+			replies <- m
+		}
+	}()
+	b.ReportAllocs()
+	b.ResetTimer()
+	t0 := cpuTime()
+	defer reportCPU(b, t0)
+	for i := 0; i < b.N; i++ {
+		body, _ := json.Marshal(map[string]any{"v": 1, "id": i, "token": "t", "method": "node.status", "params": map[string]any{}})
+		if err := d.Send(zmq4.NewMsg(body)); err != nil {
+			b.Fatal(err)
+		}
+		m := <-replies
 		var r map[string]any
 		if err := json.Unmarshal(m.Frames[len(m.Frames)-1], &r); err != nil || r["id"] != float64(i) {
 			b.Fatal(err, strconv.Itoa(i))
