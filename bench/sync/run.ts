@@ -19,6 +19,7 @@ import { fmt, type Summary } from '../lib/stats.ts'
 import { SIDECAR_BUNDLE } from '../lib/sidecar-process.ts'
 import { summarizeProfile } from '../forward/cpuprofile-top.ts'
 import { removeAllBigDirs } from './common.ts'
+import { watchLoad, type MachineLoad } from '../lib/cpu-busy.ts'
 import { runLoopback, type LoopbackResult } from './loopback.ts'
 import { runLan, type LanResult } from './lan.ts'
 import { runIncremental, type IncrementalResult } from './incremental.ts'
@@ -56,34 +57,43 @@ let lan: LanResult | null = null
 let incremental: IncrementalResult | null = null
 const rounds = values.rounds !== undefined ? Number(values.rounds) : undefined
 
+const loadDuring: Record<string, MachineLoad> = {}
 const range = (s: Summary, unit = ''): string => s.n === 0 ? '—' : `${fmt(s.median)}${unit} (${fmt(s.min)}–${fmt(s.max)}, n=${s.n})`
 
 if (only.has('loopback')) {
   log(`phase 1: loopback, ${quick ? 256 : 1024} MiB, MeshLink fetch vs bare libp2p stream`)
+  const w = watchLoad()
   try {
     loopback = await runLoopback({ totalMiB: quick ? 256 : 1024, files: 16, rounds: rounds ?? (quick ? 1 : 3), nodeArgs, log })
   } catch (err) { errors.loopback = (err as Error).stack ?? String(err); log(`  phase failed: ${(err as Error).message}`) }
   await stopAll()
+  loadDuring.loopback = w()
+  log(`  CPU during the phase: ${loadDuring.loopback.busyPct?.toFixed(0)} % busy, of which ${loadDuring.loopback.othersPct?.toFixed(0)} % by other processes`)
 }
 if (only.has('lan')) {
   log(`phase 2: LAN swarm in network namespaces, ${quick ? 100 : 400} MiB, aria2c vs MeshLink`)
+  const w = watchLoad()
   try {
     lan = await runLan({ sizeMiB: quick ? 100 : 400, rounds: rounds ?? (quick ? 1 : 2), nodeArgs, log })
   } catch (err) { errors.lan = (err as Error).stack ?? String(err); log(`  phase failed: ${(err as Error).message}`) }
   await stopAll()
+  loadDuring.lan = w()
+  log(`  CPU during the phase: ${loadDuring.lan.busyPct?.toFixed(0)} % busy, of which ${loadDuring.lan.othersPct?.toFixed(0)} % by other processes`)
 }
 if (only.has('incremental')) {
   log(`phase 3: incremental, ${quick ? 50 : 200} MiB tree, 1% changed`)
+  const w = watchLoad()
   try {
     incremental = await runIncremental({ treeMiB: quick ? 50 : 200, nodeArgs, log })
   } catch (err) { errors.incremental = (err as Error).stack ?? String(err); log(`  phase failed: ${(err as Error).message}`) }
   await stopAll()
+  loadDuring.incremental = w()
+  log(`  CPU during the phase: ${loadDuring.incremental.busyPct?.toFixed(0)} % busy, of which ${loadDuring.incremental.othersPct?.toFixed(0)} % by other processes`)
 }
 
 // ---- goals
 if (only.has('loopback')) {
   const r = loopback?.ratioOfMedians ?? Number.NaN
-  const pr = loopback?.perRoundRatio.median ?? Number.NaN
   goals.push({
     name: `loopback ${loopback?.settings.totalMiB ?? '?'} MiB: MeshLink fetch / bare libp2p stream MB/s`,
     target: '>= 0.8',
@@ -139,10 +149,11 @@ if (profDir) {
 
 // ---- report
 const stamp = startedAt.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')
-const report = { startedAt: startedAt.toISOString(), durationS: (performance.now() - t0) / 1000, quick, machine: machineInfo(), goals, loopback, lan, incremental, errors, profiles }
+const report = { startedAt: startedAt.toISOString(), durationS: (performance.now() - t0) / 1000, quick, machine: machineInfo(), goals, loadDuring, loopback, lan, incremental, errors, profiles }
 mkdirSync(RESULTS_DIR, { recursive: true })
 const md: string[] = [`# bench:sync ${startedAt.toISOString()}${quick ? ' (--quick)' : ''}`, '',
   `${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}, commit ${report.machine.commit}${report.machine.sidecarDirty ? ' (sidecar/ dirty)' : ''}; load ${report.machine.load1.toFixed(2)} at start; ${report.durationS.toFixed(0)} s`, '',
+  `CPU busy during the phases (all cores; of which by processes other than the bench's): ${Object.entries(loadDuring).map(([k, v]) => `${k} ${v.busyPct?.toFixed(0)} % (${v.othersPct?.toFixed(0)} %)`).join(', ')}. The machine is shared: compare the ratios, not absolute numbers across runs.`, '',
   '| goal | target | measured | met |', '|---|---|---|---|',
   ...goals.map(g => `| ${g.name} | ${g.target} | ${g.measured}${g.note ? ` — ${g.note}` : ''} | ${g.met === null ? 'not measured' : g.met ? '**met**' : '**NOT met**'} |`), '']
 if (loopback) {
