@@ -2,6 +2,7 @@
 // zeromq stays external: it loads its N-API addon at run time and ships in node_modules.
 import { build } from 'esbuild'
 import { existsSync } from 'node:fs'
+import { dependencyPatches } from './scripts/dependency-patches.mjs'
 
 const watch = process.argv.includes('--watch')
 const common = {
@@ -20,6 +21,7 @@ const targets = [
     entryPoints: ['sidecar/src/main.ts'],
     outfile: 'dist/meshlink.mjs',
     format: 'esm',
+    plugins: [dependencyPatches()],
     define: { MESHLINK_VERSION: JSON.stringify(version) },
     // ESM bundles of CommonJS deps need a require() in scope
     banner: { js: "import { createRequire as __mlCreateRequire } from 'node:module'; const require = __mlCreateRequire(import.meta.url);" }

@@ -100,17 +100,28 @@ export function pipeSocketStream (socket: Socket, stream: Stream, counters: Pipe
       try { stream.resume() } finally { resuming = false }
       if (socket.writableNeedDrain && stream.status === 'open') pauseStream()
     }
+    // The remote's FIN becomes the socket's FIN once everything it sent before was delivered. Its
+    // events are not enough on their own: the FIN may have arrived (and 'end' fired) while a
+    // length-prefixed reader still held the stream, before these listeners existed; and it can
+    // arrive while earlier data still waits in a paused read buffer. So look at the state itself.
+    let socketEnded = false
+    const maybeEndSocket = (): void => {
+      if (socketEnded || socket.destroyed || stream.readBufferLength > 0) return
+      if (!stream.readableEnded && stream.remoteWriteStatus !== 'closed') return
+      socketEnded = true
+      socket.end()
+    }
     const onMessage = (evt: { data: Uint8Array | Uint8ArrayList }): void => {
       const buf = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray()
       counters.fromStream += buf.byteLength
       if (!socket.write(buf) && !streamPaused && !resuming) pauseStream()
+      maybeEndSocket()
     }
     stream.addEventListener('message', onMessage as never)
-    // 'end', not 'remoteCloseWrite': the remote's FIN can arrive while data it sent earlier still
-    // waits in the (paused) read buffer; 'end' fires once that has been delivered
-    stream.addEventListener('end', () => {
-      if (!socket.destroyed) socket.end()
-    })
+    stream.addEventListener('end', maybeEndSocket)
+    stream.addEventListener('remoteCloseWrite', maybeEndSocket)
+    // data an unwrapped reader pushed back is dispatched on the next tick; look after it
+    setImmediate(maybeEndSocket)
     stream.addEventListener('close', (evt) => {
       const e = (evt as { error?: Error }).error
       if (e) finish(e)
