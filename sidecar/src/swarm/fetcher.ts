@@ -226,8 +226,18 @@ export class Fetcher {
     const signal = this.init.transfer.signal
     void (async () => {
       await this.init.download.take(size, signal)
-      const timeout = new Promise<never>((_, reject) => { const t = setTimeout(() => reject(new Error(`no answer for chunk ${hash.slice(0, 12)} in ${REQUEST_TIMEOUT_MS / 1000} s`)), REQUEST_TIMEOUT_MS); t.unref() })
-      return Promise.race([session.get(hash), timeout])
+      // the timer must be cleared when the chunk arrives: while it is pending, the race's settled
+      // promise (and with it the chunk's bytes) stays reachable, ~rate x 30 s of memory
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer for chunk ${hash.slice(0, 12)} in ${REQUEST_TIMEOUT_MS / 1000} s`)), REQUEST_TIMEOUT_MS)
+        timer.unref()
+      })
+      try {
+        return await Promise.race([session.get(hash), timeout])
+      } finally {
+        clearTimeout(timer)
+      }
     })().then(async (bytes) => {
       this.settle(p, i)
       if (this.ended) return
