@@ -27,6 +27,10 @@ export interface MeshNodeOptions {
 }
 
 const MAX_OBSERVED = 8
+/** How long listenAddrs() may answer from its cache. */
+const ADDRS_CACHE_MS = 1000
+/** How often interface addresses are looked at, so an IP change becomes a node.addresses event. */
+const ADDRS_CHECK_MS = 5000
 
 function isLoopback (addr: string): boolean {
   return addr.startsWith('/ip4/127.') || addr.startsWith('/ip6/::1/')
@@ -56,6 +60,8 @@ export class MeshNode {
   private readonly dialing = new Set<string>()
   private redialTimer: NodeJS.Timeout | undefined
   private lastAddrs = ''
+  private addrsCache: { at: number, addrs: string[] } | undefined
+  private addrsTimer: NodeJS.Timeout | undefined
   private stopped = false
 
   constructor (opts: MeshNodeOptions) {
@@ -89,7 +95,7 @@ export class MeshNode {
     n.addEventListener('peer:disconnect', (e) => this.onDisconnect(e.detail))
     n.addEventListener('peer:identify', (e) => this.onIdentify(e.detail))
     n.addEventListener('peer:discovery', (e) => this.onDiscovery(e.detail))
-    n.addEventListener('self:peer:update', () => this.publishAddrsIfChanged())
+    n.addEventListener('self:peer:update', () => { this.addrsCache = undefined; this.publishAddrsIfChanged() })
     await n.start()
     this.lastAddrs = JSON.stringify(this.listenAddrs())
     this.log.info('mesh %s (%s) node %s listening on %s', this.mesh.name, this.mesh.id, this.peerId, this.listenAddrs().join(' ') || '(nothing)')
@@ -101,19 +107,27 @@ export class MeshNode {
     }
     this.redialTimer = setInterval(() => this.redialTick(), REDIAL_TICK_MS)
     this.redialTimer.unref()
+    this.addrsTimer = setInterval(() => this.publishAddrsIfChanged(), ADDRS_CHECK_MS)
+    this.addrsTimer.unref()
     this.redialTick()
   }
 
   async stop (): Promise<void> {
     this.stopped = true
     if (this.redialTimer) clearInterval(this.redialTimer)
+    if (this.addrsTimer) clearInterval(this.addrsTimer)
     this.book.flush()
     await this.node.stop()
   }
 
   /** This node's dialable addresses, each ending in /p2p/<id>. */
   listenAddrs (): string[] {
-    return this.node.getMultiaddrs().map(a => a.toString())
+    // getMultiaddrs() expands wildcard listeners over every interface: cheap once, not per API call
+    const now = Date.now()
+    if (this.addrsCache === undefined || now - this.addrsCache.at > ADDRS_CACHE_MS) {
+      this.addrsCache = { at: now, addrs: this.node.getMultiaddrs().map(a => a.toString()) }
+    }
+    return this.addrsCache.addrs
   }
 
   observedAddrs (): string[] {
