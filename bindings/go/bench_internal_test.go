@@ -10,9 +10,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/go-zeromq/zmq4"
 )
@@ -47,18 +45,6 @@ func echoRouter(b *testing.B) string {
 	return ep
 }
 
-// cpuTime is this process's user+system CPU time: per-op CPU is steadier than wall time on a busy
-// machine (reported as cpu-ns/op, the echo router's share included, the same in every variant).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func reportCPU(b *testing.B, t0 time.Duration) {
-	b.ReportMetric(float64(cpuTime()-t0)/float64(b.N), "cpu-ns/op")
-}
-
 func BenchmarkRoundTripClient(b *testing.B) {
 	ep := echoRouter(b)
 	ctx := context.Background()
@@ -69,8 +55,6 @@ func BenchmarkRoundTripClient(b *testing.B) {
 	defer c.Close()
 	b.ReportAllocs()
 	b.ResetTimer()
-	t0 := cpuTime()
-	defer reportCPU(b, t0)
 	for i := 0; i < b.N; i++ {
 		if _, err := c.Status(ctx); err != nil {
 			b.Fatal(err)
@@ -89,8 +73,6 @@ func BenchmarkRoundTripBare(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	t0 := cpuTime()
-	defer reportCPU(b, t0)
 	for i := 0; i < b.N; i++ {
 		body, _ := json.Marshal(map[string]any{"v": 1, "id": i, "token": "t", "method": "node.status", "params": map[string]any{}})
 		if err := d.Send(zmq4.NewMsg(body)); err != nil {
@@ -168,8 +150,6 @@ func BenchmarkRoundTripBareHop(b *testing.B) {
 	}()
 	b.ReportAllocs()
 	b.ResetTimer()
-	t0 := cpuTime()
-	defer reportCPU(b, t0)
 	for i := 0; i < b.N; i++ {
 		body, _ := json.Marshal(map[string]any{"v": 1, "id": i, "token": "t", "method": "node.status", "params": map[string]any{}})
 		if err := d.Send(zmq4.NewMsg(body)); err != nil {
