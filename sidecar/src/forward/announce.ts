@@ -1,4 +1,4 @@
-import { lpStream } from '@libp2p/utils'
+import { onePerMember, readOneMessage, sendOneMessage } from '../mesh/member-messages.ts'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { MAX_SERVICES_PER_PEER, SERVICES_MAX_BYTES, SERVICES_PROTOCOL, FORWARD_SETUP_TIMEOUT_MS } from './constants.ts'
 import type { MeshLibp2p } from '../node/create-node.ts'
@@ -72,37 +72,21 @@ export class ServiceAnnouncer {
 
   /** Sends our list (or `services`) to every connected member; resolves when all were tried. */
   async broadcast (services?: AnnouncedService[]): Promise<void> {
-    const seen = new Set<string>()
-    const sends: Array<Promise<void>> = []
-    for (const c of this.init.node.getConnections()) {
-      const id = c.remotePeer.toString()
-      if (seen.has(id) || c.status !== 'open') continue
-      seen.add(id)
-      sends.push(this.sendTo(c, services))
-    }
-    await Promise.all(sends)
+    await Promise.all(onePerMember(this.init.node.getConnections()).map(c => this.sendTo(c, services)))
   }
 
   private async sendTo (connection: Connection, services = this.init.mine()): Promise<void> {
-    const signal = AbortSignal.timeout(FORWARD_SETUP_TIMEOUT_MS)
-    let stream: Stream | undefined
     try {
-      stream = await connection.newStream(SERVICES_PROTOCOL, { signal })
-      const lp = lpStream(stream, { maxDataLength: SERVICES_MAX_BYTES })
-      await lp.write(new TextEncoder().encode(JSON.stringify({ v: 1, services })), { signal })
-      await stream.close({ signal })
+      await sendOneMessage(connection, SERVICES_PROTOCOL, { v: 1, services }, SERVICES_MAX_BYTES, FORWARD_SETUP_TIMEOUT_MS)
     } catch (err) {
       this.init.log.debug('could not announce services to %s: %s', connection.remotePeer.toString(), err)
-      stream?.abort(err as Error)
     }
   }
 
   private async receive (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
     try {
-      const lp = lpStream(stream, { maxDataLength: SERVICES_MAX_BYTES })
-      const services = parseAnnouncement((await lp.read({ signal: AbortSignal.timeout(FORWARD_SETUP_TIMEOUT_MS) })).subarray())
-      await stream.close()
+      const services = parseAnnouncement(await readOneMessage(stream, SERVICES_MAX_BYTES, FORWARD_SETUP_TIMEOUT_MS))
       this.init.onAnnouncement(peer, services)
     } catch (err) {
       this.init.log.warn('bad services announcement from %s: %s', peer, err)

@@ -2,6 +2,7 @@ import { lpStream } from '@libp2p/utils'
 import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, Stream, TypedEventTarget, Startable } from '@libp2p/interface'
 import type { Registrar, ConnectionManager } from '@libp2p/interface-internal'
 import { PRESENCE_MAX_MESSAGE_BYTES, PRESENCE_PROTOCOL, PRESENCE_TIMEOUT_MS } from './constants.ts'
+import { onePerMember } from './member-messages.ts'
 
 /** What members tell each other on connect and on change. */
 export interface Hello {
@@ -92,12 +93,7 @@ export class Presence implements Startable {
 
   /** Sends our hello to every connected member (after a name change). */
   announce (): void {
-    const seen = new Set<string>()
-    for (const c of this.components.connectionManager.getConnections()) {
-      if (seen.has(c.remotePeer.toString()) || c.status !== 'open') continue
-      seen.add(c.remotePeer.toString())
-      void this.exchange(c)
-    }
+    for (const c of onePerMember(this.components.connectionManager.getConnections())) void this.exchange(c)
   }
 
   private encode (): Uint8Array {

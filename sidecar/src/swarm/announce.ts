@@ -1,7 +1,7 @@
-import { lpStream } from '@libp2p/utils'
+import { onePerMember, readOneMessage, sendOneMessage } from '../mesh/member-messages.ts'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { ANNOUNCE_MAX_BYTES, ARTIFACTS_PROTOCOL, SETUP_TIMEOUT_MS } from './constants.ts'
-import { encodeJson, parseAnnouncement, type AnnouncedArtifact } from './wire.ts'
+import { parseAnnouncement, type AnnouncedArtifact } from './wire.ts'
 import type { MeshLibp2p } from '../node/create-node.ts'
 import type { Logger } from '../log/logger.ts'
 
@@ -42,37 +42,21 @@ export class ArtifactAnnouncer {
   }
 
   async broadcast (artifacts?: AnnouncedArtifact[]): Promise<void> {
-    const seen = new Set<string>()
-    const sends: Array<Promise<void>> = []
-    for (const c of this.init.node.getConnections()) {
-      const id = c.remotePeer.toString()
-      if (seen.has(id) || c.status !== 'open') continue
-      seen.add(id)
-      sends.push(this.sendTo(c, artifacts))
-    }
-    await Promise.all(sends)
+    await Promise.all(onePerMember(this.init.node.getConnections()).map(c => this.sendTo(c, artifacts)))
   }
 
   private async sendTo (connection: Connection, artifacts = this.init.mine()): Promise<void> {
-    const signal = AbortSignal.timeout(SETUP_TIMEOUT_MS)
-    let stream: Stream | undefined
     try {
-      stream = await connection.newStream(ARTIFACTS_PROTOCOL, { signal })
-      const lp = lpStream(stream, { maxDataLength: ANNOUNCE_MAX_BYTES })
-      await lp.write(encodeJson({ v: 1, artifacts }), { signal })
-      await stream.close({ signal })
+      await sendOneMessage(connection, ARTIFACTS_PROTOCOL, { v: 1, artifacts }, ANNOUNCE_MAX_BYTES, SETUP_TIMEOUT_MS)
     } catch (err) {
       this.init.log.debug('could not announce artifacts to %s: %s', connection.remotePeer.toString(), err)
-      stream?.abort(err as Error)
     }
   }
 
   private async receive (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
     try {
-      const lp = lpStream(stream, { maxDataLength: ANNOUNCE_MAX_BYTES })
-      const list = parseAnnouncement((await lp.read({ signal: AbortSignal.timeout(SETUP_TIMEOUT_MS) })).subarray())
-      await stream.close()
+      const list = parseAnnouncement(await readOneMessage(stream, ANNOUNCE_MAX_BYTES, SETUP_TIMEOUT_MS))
       this.init.onAnnouncement(peer, list)
     } catch (err) {
       this.init.log.warn('bad artifacts announcement from %s: %s', peer, err)
