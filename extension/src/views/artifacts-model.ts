@@ -7,6 +7,7 @@ import type { EventMessage } from '../../../sidecar/src/client/client.ts'
 import type { Artifact, Events, Peer, Transfer } from '../../../sidecar/src/gen/protocol-types.ts'
 import type { Translate } from '../l10n.ts'
 import { buildRows, type ArtifactGroupRow, type ArtifactsState } from './artifacts-rows.ts'
+import { ChangeSignal } from './change-signal.ts'
 
 /** What an event meant beyond redrawing. */
 export interface ArtifactEventOutcome {
@@ -16,7 +17,6 @@ export interface ArtifactEventOutcome {
   ended?: Transfer
 }
 
-type Listener = () => void
 
 const NONE: ArtifactEventOutcome = { refresh: false }
 /** Finished transfers kept (the sidecar keeps 100). */
@@ -36,7 +36,7 @@ export class ArtifactsModel implements ArtifactsState {
   private readonly transfers = new Map<string, Transfer>()
   /** transfer id → the artifact its transfer.done carried. */
   private readonly results = new Map<string, Artifact>()
-  private readonly listeners = new Set<Listener>()
+  private readonly signal = new ChangeSignal()
   private loaded = false
   private gen = 0
 
@@ -64,13 +64,12 @@ export class ArtifactsModel implements ArtifactsState {
     return byPrefix.length === 1 ? byPrefix[0] : undefined
   }
 
-  onDidChange (fn: Listener): { dispose(): void } {
-    this.listeners.add(fn)
-    return { dispose: () => { this.listeners.delete(fn) } }
+  onDidChange (fn: () => void): { dispose(): void } {
+    return this.signal.on(fn)
   }
 
   private changed (): void {
-    for (const fn of [...this.listeners]) fn()
+    this.signal.fire()
   }
 
   /** Forgets everything (the sidecar is not running: stale artifacts and transfers would lie). */

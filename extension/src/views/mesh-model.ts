@@ -3,6 +3,7 @@
 import type { EventMessage } from '../../../sidecar/src/client/client.ts'
 import type { Events, Mesh, NodeStatusResult, Peer } from '../../../sidecar/src/gen/protocol-types.ts'
 import type { Translate } from '../l10n.ts'
+import { ChangeSignal } from './change-signal.ts'
 
 /** Where the sidecar is in its life, as the views tell it. */
 export type SidecarPhase = 'stopped' | 'starting' | 'running' | 'restarting' | 'failed'
@@ -41,7 +42,6 @@ export interface MeshGraph {
   phase: SidecarPhase
 }
 
-type Listener = () => void
 
 /** A peer id shortened for display: `12D3KooW…AbCdEf`. */
 export function shortPeerId (id: string): string {
@@ -76,7 +76,7 @@ export class MeshModel {
   private detailValue: string | undefined
   private statusValue: NodeStatusResult | undefined
   private readonly members = new Map<string, Peer>()
-  private readonly listeners = new Set<Listener>()
+  private readonly signal = new ChangeSignal()
 
   get phase (): SidecarPhase { return this.phaseValue }
   /** Why the sidecar is in this phase (the last error, the restart delay), when it matters. */
@@ -86,13 +86,12 @@ export class MeshModel {
   get peers (): Peer[] { return [...this.members.values()] }
   get onlineCount (): number { return this.peers.filter(p => p.connected).length }
 
-  onDidChange (fn: Listener): { dispose(): void } {
-    this.listeners.add(fn)
-    return { dispose: () => { this.listeners.delete(fn) } }
+  onDidChange (fn: () => void): { dispose(): void } {
+    return this.signal.on(fn)
   }
 
   private changed (): void {
-    for (const fn of [...this.listeners]) fn()
+    this.signal.fire()
   }
 
   setPhase (phase: SidecarPhase, detail?: string): void {

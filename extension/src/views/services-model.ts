@@ -7,6 +7,7 @@ import type { EventMessage } from '../../../sidecar/src/client/client.ts'
 import type { Events, Forward, ForwardFailedEvent, Service } from '../../../sidecar/src/gen/protocol-types.ts'
 import type { Translate } from '../l10n.ts'
 import { buildRows, serviceKey, type Directory, type ForwardFailure, type HostRow, type Refusal, type ServiceKind, type ServicesState } from './services-rows.ts'
+import { ChangeSignal } from './change-signal.ts'
 
 /**
  * A member's services arrive in one announcement right after its connection opens: for this long
@@ -29,7 +30,6 @@ export interface ServiceEventOutcome {
   refused?: Events['service.refused']
 }
 
-type Listener = () => void
 
 const NONE: ServiceEventOutcome = { refresh: false }
 
@@ -42,7 +42,7 @@ export class ServicesModel implements ServicesState {
   private readonly kinds = new Map<string, ServiceKind>()
   /** When each member was first seen online in its current session (see CATCH_UP_MS). */
   private readonly onlineSince = new Map<string, number>()
-  private readonly listeners = new Set<Listener>()
+  private readonly signal = new ChangeSignal()
   private readonly catchUpMs: number
   private self: string | undefined
   private loaded = false
@@ -66,13 +66,12 @@ export class ServicesModel implements ServicesState {
   get selfId (): string | undefined { return this.self }
   forwardsOf (host: string, name: string): Forward[] { return this.openForwards.filter(f => f.peer === host && f.service === name) }
 
-  onDidChange (fn: Listener): { dispose(): void } {
-    this.listeners.add(fn)
-    return { dispose: () => { this.listeners.delete(fn) } }
+  onDidChange (fn: () => void): { dispose(): void } {
+    return this.signal.on(fn)
   }
 
   private changed (): void {
-    for (const fn of [...this.listeners]) fn()
+    this.signal.fire()
   }
 
   /** Forgets everything (the sidecar is not running: stale services would lie). */
