@@ -1,7 +1,7 @@
 // Helpers of the artifact-sync bench: big temp dirs (on /dev/shm when it has room), trees of
 // pseudo-random files, tree digests, sidecars (also inside a network namespace), transfers.
-import { createCipheriv, createHash, randomBytes } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readdirSync, lstatSync, readFileSync, readlinkSync, rmSync, statfsSync, openSync, writeSync, closeSync } from 'node:fs'
+import { createCipheriv, randomBytes } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, openSync, writeSync, closeSync } from 'node:fs'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { spawnTracked, stopTracked, sleep, type Tracked } from '../lib/child-processes.ts'
@@ -9,6 +9,8 @@ import { SIDECAR_BUNDLE, readMemory } from '../lib/sidecar-process.ts'
 import { MeshlinkClient } from '../../sidecar/src/client/client.ts'
 import type { ApiInfo } from '../../sidecar/src/daemon/api-info.ts'
 import type { Transfer } from '../../sidecar/src/gen/protocol-types.ts'
+import { treeDigest } from '../../test/helpers/tree-digest.ts'
+export { treeDigest }
 
 export type Log = (line: string) => void
 
@@ -59,20 +61,6 @@ export function makeTree (dir: string, files: number, fileBytes: number): string
     const p = join(sub, `f${i}.bin`)
     writeRandomFile(p, fileBytes)
     out.push(p)
-  }
-  return out
-}
-
-/** Every path with its type, mode, and SHA-256 (or link target), sorted: equal digests = byte-exact trees. */
-export function treeDigest (dir: string, rel = ''): string[] {
-  const out: string[] = []
-  for (const name of readdirSync(join(dir, rel)).sort()) {
-    const r = rel ? `${rel}/${name}` : name
-    const p = join(dir, r)
-    const st = lstatSync(p)
-    if (st.isSymbolicLink()) out.push(`${r} -> ${readlinkSync(p)}`)
-    else if (st.isDirectory()) { out.push(`${r}/ ${(st.mode & 0o777).toString(8)}`); out.push(...treeDigest(dir, r)) }
-    else out.push(`${r} ${(st.mode & 0o777).toString(8)} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`)
   }
   return out
 }

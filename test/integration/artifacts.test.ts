@@ -4,13 +4,14 @@
 // killed mid-way resumes without fetching again what it had.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { createHash, randomBytes } from 'node:crypto'
-import { mkdirSync, writeFileSync, symlinkSync, readdirSync, lstatSync, readFileSync, readlinkSync, rmSync, mkdtempSync, cpSync, existsSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, writeFileSync, symlinkSync, readdirSync, rmSync, mkdtempSync, cpSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startSidecar, waitFor, removeStateDir, tempStateDir, type SidecarProcess } from '../helpers/sidecar-process.ts'
 import type { Transfer } from '../../sidecar/src/gen/protocol-types.ts'
 import { encodeManifest, manifestId } from '../../sidecar/src/store/manifest.ts'
+import { treeDigest } from '../helpers/tree-digest.ts'
 
 let a: SidecarProcess, b: SidecarProcess, c: SidecarProcess, d: SidecarProcess
 const work = mkdtempSync(join(tmpdir(), 'ml-art-'))
@@ -29,20 +30,6 @@ function makeTree (dir: string): void {
   writeFileSync(join(dir, 'run.sh'), '#!/bin/sh\necho hi\n', { mode: 0o755 })
   writeFileSync(join(dir, 'empty.txt'), '')
   symlinkSync('assets/f1.js', join(dir, 'main.js'))
-}
-
-/** Every path with its type, mode, and content hash or link target. */
-function treeDigest (dir: string, rel = ''): string[] {
-  const out: string[] = []
-  for (const name of readdirSync(join(dir, rel)).sort()) {
-    const r = rel ? `${rel}/${name}` : name
-    const p = join(dir, r)
-    const st = lstatSync(p)
-    if (st.isSymbolicLink()) out.push(`${r} -> ${readlinkSync(p)}`)
-    else if (st.isDirectory()) { out.push(`${r}/ ${(st.mode & 0o777).toString(8)}`); out.push(...treeDigest(dir, r)) }
-    else out.push(`${r} ${(st.mode & 0o777).toString(8)} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`)
-  }
-  return out
 }
 
 async function transfer (s: SidecarProcess, id: string): Promise<Transfer> {
