@@ -149,23 +149,7 @@ func TestExamplesTwoMembers(t *testing.T) {
 		_ = ln.Close()
 		cmd, out := startExample(t, buildExample(t, "share-port"), "-port", strconv.Itoa(port), "-name", "greet", "-state", aliceSc.stateDir, "-for", "60s")
 		out.wait(t, "sharing greet", 15*time.Second)
-		for deadline := time.Now().Add(15 * time.Second); ; {
-			svcs, err := bob.Services(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			found := false
-			for _, s := range svcs.Services {
-				found = found || (s.Name == "greet" && !s.Mine)
-			}
-			if found {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("bob never saw alice's service")
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		waitForService(ctx, t, bob, "greet")
 		zero := int64(0)
 		fwd, err := bob.ForwardsOpen(ctx, meshlink.ForwardsOpenParams{Peer: aliceSc.info.PeerID, Service: "greet", Port: &zero})
 		if err != nil {

@@ -88,23 +88,7 @@ func TestTwoMembers(t *testing.T) {
 	if _, err := alice.ServicesShare(ctx, meshlink.ServicesShareParams{Port: int64(port), Name: &name}); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(15 * time.Second); ; {
-		svcs, err := bob.Services(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		found := false
-		for _, s := range svcs.Services {
-			found = found || (s.Name == "echo" && !s.Mine)
-		}
-		if found {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("bob never saw alice's service")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitForService(ctx, t, bob, "echo")
 	zero := int64(0)
 	fwd, err := bob.ForwardsOpen(ctx, meshlink.ForwardsOpenParams{Peer: aliceSc.info.PeerID, Service: "echo", Port: &zero})
 	if err != nil {

@@ -159,3 +159,23 @@ func waitEvent(t testing.TB, sub *meshlink.Subscription, d time.Duration, what s
 }
 
 var _ = fmt.Sprintf
+
+// waitForService polls until c lists another member's service called name (bounded by 15 s).
+func waitForService(ctx context.Context, t *testing.T, c *meshlink.Client, name string) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		svcs, err := c.Services(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range svcs.Services {
+			if s.Name == name && !s.Mine {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("service %q never appeared", name)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
