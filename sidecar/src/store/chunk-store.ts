@@ -1,9 +1,10 @@
 import { mkdirSync, readdirSync, statSync, rmSync } from 'node:fs'
-import { readFile, writeFile, rename, unlink, open } from 'node:fs/promises'
+import { unlink, open } from 'node:fs/promises'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { sha256Hex, HASH } from './manifest.ts'
 import { CorruptChunkError, diskError } from './errors.ts'
+import { openFd, closeFd, writeAllAt, readExactly, renamePath } from './fs-calls.ts'
 
 /**
  * Chunks on disk, one file each, named by their SHA-256 (`chunks/ab/abcd…`). A chunk is written to
@@ -21,6 +22,10 @@ export class ChunkStore {
   /** Chunks written or checked by this process (no need to hash them again on read). */
   private readonly verified = new Set<string>()
   private total = 0
+  /** `chunks/xy` directories known to exist (saves a mkdir per put). */
+  private readonly subdirs = new Set<string>()
+  /** Makes temp names unique within this process (the tmp dir is emptied at start). */
+  private tmpSeq = 0
 
   constructor (dir: string) {
     this.dir = join(dir, 'chunks')
@@ -69,40 +74,61 @@ export class ChunkStore {
   }
 
   /**
-   * Stores `bytes` as chunk `hash`. `hashed`: the caller already computed the SHA-256 of exactly these
-   * bytes (saves a second pass); otherwise they are hashed here. Throws CorruptChunkError on a mismatch
-   * and NoSpaceError on a full disk. Returns false when the chunk was already there.
+   * Stores `bytes` (one buffer, or the parts of one chunk as they came off the network: they are
+   * hashed and written without being joined) as chunk `hash`. `hashed`: the caller already computed
+   * the SHA-256 of exactly these bytes (saves a second pass); otherwise they are hashed here. Throws
+   * CorruptChunkError on a mismatch and NoSpaceError on a full disk. Returns false when the chunk was
+   * already there.
    */
-  async put (hash: string, bytes: Uint8Array, hashed = false): Promise<boolean> {
-    if (!hashed && sha256Hex(bytes) !== hash) throw new CorruptChunkError(hash)
+  async put (hash: string, bytes: Uint8Array | readonly Uint8Array[], hashed = false): Promise<boolean> {
+    const parts = bytes instanceof Uint8Array ? [bytes] : bytes
+    if (!hashed && hashParts(parts) !== hash) throw new CorruptChunkError(hash)
     if (this.sizes.has(hash)) return false
-    const tmp = join(this.tmp, `${hash}.${randomBytes(4).toString('hex')}`)
+    const tmp = join(this.tmp, `${hash}.${process.pid}.${this.tmpSeq++}`)
+    let size = 0
+    for (const p of parts) size += p.byteLength
     try {
-      await writeFile(tmp, bytes, { mode: 0o600 })
-      mkdirSync(join(this.dir, hash.slice(0, 2)), { recursive: true, mode: 0o700 })
-      await rename(tmp, this.path(hash))
+      const fd = await openFd(tmp, 'wx')
+      try { await writeAllAt(fd, parts, 0) } finally { await closeFd(fd) }
+      this.ensureSubdir(hash)
+      await renamePath(tmp, this.path(hash))
     } catch (err) {
       await unlink(tmp).catch(() => {})
       throw diskError(err, `chunk ${hash.slice(0, 12)} to the store`)
     }
     if (!this.sizes.has(hash)) {
-      this.sizes.set(hash, bytes.byteLength)
-      this.total += bytes.byteLength
+      this.sizes.set(hash, size)
+      this.total += size
     }
     this.verified.add(hash)
     return true
   }
 
+  private ensureSubdir (hash: string): void {
+    const sub = hash.slice(0, 2)
+    if (this.subdirs.has(sub)) return
+    mkdirSync(join(this.dir, sub), { recursive: true, mode: 0o700 })
+    this.subdirs.add(sub)
+  }
+
   /** Reads a chunk; hashes it first if this process has not yet (a bad chunk is deleted and throws CorruptChunkError). */
   async read (hash: string): Promise<Buffer> {
-    const bytes = await readFile(this.path(hash))
-    if (!this.verified.has(hash)) {
-      if (sha256Hex(bytes) !== hash) {
-        await this.delete(hash)
-        throw new CorruptChunkError(hash, `chunk ${hash} in the store was damaged (deleted; it will be fetched again)`)
-      }
-      this.verified.add(hash)
+    const size = this.sizes.get(hash)
+    if (size === undefined) throw Object.assign(new Error(`no chunk ${hash} in the store`), { code: 'ENOENT' })
+    const bytes = Buffer.allocUnsafe(size)
+    let short = false
+    const fd = await openFd(this.path(hash), 'r')
+    try {
+      await readExactly(fd, bytes, 0)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESHORT') throw err
+      short = true
+    } finally { await closeFd(fd) }
+    if (short || (!this.verified.has(hash) && sha256Hex(bytes) !== hash)) {
+      await this.delete(hash)
+      throw new CorruptChunkError(hash, `chunk ${hash} in the store was damaged (deleted; it will be fetched again)`)
     }
+    this.verified.add(hash)
     return bytes
   }
 
@@ -128,4 +154,11 @@ export class ChunkStore {
     }
     this.verified.delete(hash)
   }
+}
+
+/** SHA-256 (hex) of the concatenation of `parts`. */
+export function hashParts (parts: readonly Uint8Array[]): string {
+  const h = createHash('sha256')
+  for (const p of parts) h.update(p)
+  return h.digest('hex')
 }

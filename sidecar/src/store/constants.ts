@@ -23,3 +23,8 @@ export const DEFAULT_STORE_CAP_BYTES = 20 * 1024 * 1024 * 1024
 export const MANIFEST_MAX_BYTES = 64 * 1024 * 1024
 export const MANIFEST_MAX_ENTRIES = 1_000_000
 export const PATH_MAX_BYTES = 4096
+
+/** Output files a fetch keeps open between chunk writes (more are reopened as needed). */
+export const OPEN_OUTPUT_FILES = 64
+/** Chunks copied from the store into an output tree at once (reads and writes overlap). */
+export const STORE_COPY_CONCURRENCY = 4

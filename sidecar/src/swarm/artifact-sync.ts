@@ -6,12 +6,13 @@ import type { MeshNode, Publish } from '../mesh/mesh-node.ts'
 import type { Logger } from '../log/logger.ts'
 import { ArtifactStore, type ArtifactRecord, type VerifyReport } from '../store/artifact-store.ts'
 import { publishTree } from '../store/publish.ts'
-import { materialize, checkOutput, OutputExistsError } from '../store/materialize.ts'
+import { OutputTree, checkOutput, OutputExistsError } from '../store/output-tree.ts'
 import { parseManifest, uniqueChunks } from '../store/manifest.ts'
 import { NoSpaceError, UnsafeManifestError } from '../store/errors.ts'
 import { ArtifactAnnouncer } from './announce.ts'
 import { ChunkServer } from './chunk-server.ts'
-import { Fetcher, NoHoldersError, type Holder } from './fetcher.ts'
+import { NoHoldersError, type Holder } from './fetcher.ts'
+import { fetchIntoTree } from './fetch-into-tree.ts'
 import { PeerSession } from './peer-session.ts'
 import { RateLimiter } from './rate-limit.ts'
 import { TransferState, type TransferErrorCode } from './transfer.ts'
@@ -272,20 +273,25 @@ export class ArtifactSync {
         t.chunksDone = have.length
         t.bytesDone = have.reduce((n, c) => n + c[1], 0)
         this.announcer?.changed()
-        const fetcher = new Fetcher({
-          node: mesh.libp2p,
-          store: this.store,
-          transfer: t,
-          id,
-          holders: () => this.holders(id),
-          download: new RateLimiter(p.maxBytesPerSec ?? null),
-          onChunk: () => this.announcer?.changed(),
-          log: this.log.scope('fetch')
-        })
-        await fetcher.run()
-        this.store.markComplete(id)
-        this.announcer?.changed()
-        await materialize(manifest, this.store.chunks, out, t.signal)
+        const tree = await OutputTree.create(manifest, out, t.signal)
+        try {
+          await fetchIntoTree(tree, this.store, {
+            node: mesh.libp2p,
+            store: this.store,
+            transfer: t,
+            id,
+            holders: () => this.holders(id),
+            download: new RateLimiter(p.maxBytesPerSec ?? null),
+            onChunk: () => this.announcer?.changed(),
+            log: this.log.scope('fetch')
+          })
+          this.store.markComplete(id)
+          this.announcer?.changed()
+          await tree.commit()
+        } catch (err) {
+          await tree.discard()
+          throw err
+        }
         this.log.info('fetched %s into %s (%d bytes from members)', id, out, t.bytesFromPeers)
         t.finish('done')
         const a = this.artifact(id)

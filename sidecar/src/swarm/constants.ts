@@ -17,6 +17,11 @@ export const FRAME_MAX_BYTES = 1024 * 1024 + 1024
  * stream data as it arrives), so depth × 1 MiB must stay under STREAM_BUFFER_BYTES.
  */
 export const MAX_DEPTH = 8
+/**
+ * Verified chunks being written (store and output) at once; past this no new requests go out, so a
+ * disk slower than the network bounds memory at about this many chunks plus the requests in flight.
+ */
+export const MAX_PENDING_WRITES = 16
 /** Depth for peers that look remote (public address or RTT over REMOTE_RTT_MS): LAN peers pull more. */
 export const REMOTE_DEPTH = 3
 export const REMOTE_RTT_MS = 20

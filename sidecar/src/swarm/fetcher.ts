@@ -1,12 +1,12 @@
-import { createHash } from 'node:crypto'
 import type { MeshLibp2p } from '../node/create-node.ts'
 import type { ArtifactStore } from '../store/artifact-store.ts'
 import { CorruptChunkError, NoSpaceError } from '../store/errors.ts'
+import { hashParts } from '../store/chunk-store.ts'
 import { uniqueChunks } from '../store/manifest.ts'
 import { PeerSession, NotHeldError } from './peer-session.ts'
 import { RateLimiter } from './rate-limit.ts'
 import type { TransferState, PeerProgress } from './transfer.ts'
-import { MAX_DEPTH, REFRESH_MS, REMOTE_DEPTH, REMOTE_RTT_MS, REQUEST_TIMEOUT_MS, STALL_TIMEOUT_MS } from './constants.ts'
+import { MAX_DEPTH, MAX_PENDING_WRITES, REFRESH_MS, REMOTE_DEPTH, REMOTE_RTT_MS, REQUEST_TIMEOUT_MS, STALL_TIMEOUT_MS } from './constants.ts'
 import type { Logger } from '../log/logger.ts'
 
 /** A member that announced the artifact. */
@@ -27,9 +27,16 @@ export interface FetcherInit {
   store: ArtifactStore
   transfer: TransferState
   id: string
+  /** Ends the fetch (its reason is the error); default: the transfer's signal. */
+  signal?: AbortSignal
   /** Members that announce the artifact now (asked again every REFRESH_MS). */
   holders(): Holder[]
   download: RateLimiter
+  /**
+   * Keeps a verified chunk (given as the parts it arrived in): into the store and the output tree.
+   * Several run at once, while further chunks arrive; the fetch ends when every one has resolved.
+   */
+  keep(hash: string, parts: readonly Uint8Array[]): Promise<void>
   /** A chunk was stored (so this node can announce what it has). */
   onChunk(): void
   log: Logger
@@ -66,6 +73,8 @@ export class Fetcher {
   /** Index → done. */
   private readonly done: boolean[]
   private left = 0
+  /** Verified chunks being kept (written); no new requests while MAX_PENDING_WRITES are. */
+  private writing = 0
   private readonly peers = new Map<string, PeerState>()
   /** Chunk index → peers it is requested from. */
   private readonly inFlight = new Map<number, Set<string>>()
@@ -75,9 +84,11 @@ export class Fetcher {
   private finish!: (err?: Error) => void
   private timer: NodeJS.Timeout | undefined
   private ended = false
+  private readonly signal: AbortSignal
 
   constructor (init: FetcherInit) {
     this.init = init
+    this.signal = init.signal ?? init.transfer.signal
     this.chunks = uniqueChunks(init.store.manifest(init.id))
     this.done = this.chunks.map(([h]) => init.store.chunks.has(h))
     this.left = this.done.filter(d => !d).length
@@ -86,10 +97,10 @@ export class Fetcher {
     }))
   }
 
-  /** Resolves when every chunk is in the store. */
+  /** Resolves when every chunk has been kept. */
   run (): Promise<void> {
     if (this.left === 0) return Promise.resolve()
-    const signal = this.init.transfer.signal
+    const signal = this.signal
     return new Promise<void>((resolve, reject) => {
       this.finish = (err) => {
         if (this.ended) return
@@ -132,7 +143,7 @@ export class Fetcher {
     p.opening = true
     const s = new PeerSession(p.holder.peer)
     try {
-      await s.open(this.init.node, this.init.transfer.signal)
+      await s.open(this.init.node, this.signal)
       p.session = s
       p.has = p.holder.complete ? null : new Set()
       if (!p.holder.complete) await this.askHave(p)
@@ -184,7 +195,7 @@ export class Fetcher {
 
   /** Fills every usable peer's pipeline. */
   private pump (): void {
-    if (this.ended) return
+    if (this.ended || this.writing >= MAX_PENDING_WRITES) return
     const usable = [...this.peers.values()].filter(p => p.session !== undefined && p.state === 'active').sort((a, b) => (a.holder.rttMs ?? 1e9) - (b.holder.rttMs ?? 1e9))
     let progress = true
     while (progress) {
@@ -223,7 +234,7 @@ export class Fetcher {
     if (!at) { at = new Set(); this.inFlight.set(i, at) }
     at.add(p.holder.peer)
     const started = Date.now()
-    const signal = this.init.transfer.signal
+    const signal = this.signal
     void (async () => {
       await this.init.download.take(size, signal)
       // the timer must be cleared when the chunk arrives: while it is pending, the race's settled
@@ -238,10 +249,10 @@ export class Fetcher {
       } finally {
         clearTimeout(timer)
       }
-    })().then(async (bytes) => {
+    })().then(async (parts) => {
       this.settle(p, i)
       if (this.ended) return
-      if (bytes.byteLength !== size || createHash('sha256').update(bytes).digest('hex') !== hash) {
+      if (parts.reduce((n, b) => n + b.byteLength, 0) !== size || hashParts(parts) !== hash) {
         this.dropPeer(p, `sent chunk ${hash.slice(0, 12)} with the wrong content`)
         return
       }
@@ -252,9 +263,14 @@ export class Fetcher {
       p.chunks++
       this.init.transfer.bytesFromPeers += size
       if (this.done[i]) return // an endgame duplicate lost the race
-      // done before the write: while it is written, no other peer may be asked for it
+      // done before the write: while it is written, no other peer may be asked for it; the freed
+      // pipeline slot is refilled at once, so the next chunks arrive while this one is written
       this.done[i] = true
-      await this.init.store.chunks.put(hash, bytes, true)
+      this.writing++
+      this.pump()
+      try {
+        await this.init.keep(hash, parts)
+      } finally { this.writing-- }
       this.left--
       this.lastProgress = Date.now()
       this.orderDirty = true

@@ -69,7 +69,9 @@ export class PeerSession {
           const data = await lp.read()
           if (data.byteLength !== reply.size) throw new BadSwarmMessageError(`chunk of ${data.byteLength} bytes announced as ${reply.size}`)
           this.pending.shift()
-          p.resolve(data.subarray())
+          // the frame's parts as they came (slices of the decrypted yamux frames): not joined into one
+          // buffer, which would copy every chunk once more
+          p.resolve([...data])
         } else if (p.kind === 'manifest') {
           const size = reply.size ?? -1
           if (size < 0 || size > MANIFEST_MAX_BYTES) throw new BadSwarmMessageError(`manifest of ${size} bytes`)
@@ -91,7 +93,8 @@ export class PeerSession {
     }
   }
 
-  get (hash: string): Promise<Uint8Array> {
+  /** A chunk, as the parts it arrived in. */
+  get (hash: string): Promise<Uint8Array[]> {
     return this.request('get', { v: 1, op: 'get', hash })
   }
 
