@@ -1,8 +1,9 @@
-// Source patches applied to two libp2p dependencies when esbuild bundles the sidecar (node_modules is
+// Source patches applied to libp2p dependencies when esbuild bundles the sidecar (node_modules is
 // never modified). Each fixes a per-message cost measured by `npm run bench:forward` (see
 // bench/results/forward-analysis-2026-11-24.md): a forwarded HTTP request paid five socket writes
-// per sidecar where ssh pays two. Both are candidates to upstream; a patch that no longer applies
-// (the dependency changed) fails the build, so an upgrade cannot drop one silently.
+// per sidecar where ssh pays two, and one Noise encryption per yamux frame. All are candidates to
+// upstream; a patch that no longer applies (the dependency changed) fails the build, so an upgrade
+// cannot drop one silently.
 import { readFile } from 'node:fs/promises'
 
 export const PATCHES = [
@@ -24,6 +25,91 @@ export const PATCHES = [
         }`,
     to: `        sentBytes = data.byteLength;
         canSendMore = this.socket.write(data instanceof Uint8Array ? data : data.subarray());`
+  },
+  {
+    why: 'length-prefixed decoder: stop when the buffer is empty instead of asking the length decoder, which throws (a RangeError with a stack trace, ~3 µs) at the end of every read; 6 % of a forwarding sidecar\'s CPU',
+    file: '@libp2p/utils/dist/src/length-prefixed-decoder.js',
+    from: `        while (true) {
+            let dataLength;`,
+    to: `        while (this.buffer.byteLength > 0) {
+            let dataLength;`
+  },
+  // Frame batching: the frames all streams of a connection send during one event-loop turn go to the
+  // encrypter together (setImmediate; at once past BATCH_BYTES), so 32 small responses cost one Noise
+  // message, one write syscall and one decryption on the other side instead of 32 of each.
+  // Backpressure is kept: once the connection reports "full", send() answers false (streams queue in
+  // their own write buffers) until its 'drain'; at most BATCH_BYTES plus one turn's frames wait here.
+  {
+    why: 'stream muxer: import Uint8ArrayList for the frame batch',
+    file: '@libp2p/utils/dist/src/abstract-stream-muxer.js',
+    from: "import { MuxerClosedError, TypedEventEmitter } from '@libp2p/interface';",
+    to: "import { MuxerClosedError, TypedEventEmitter } from '@libp2p/interface';\nimport { Uint8ArrayList } from 'uint8arraylist';\nconst BATCH_BYTES = 65536;"
+  },
+  {
+    why: 'stream muxer: collect the frames of one event-loop turn and send them to the connection at once',
+    file: '@libp2p/utils/dist/src/abstract-stream-muxer.js',
+    from: `    send(data) {
+        const result = this.maConn.send(data);`,
+    to: `    send(data) {
+        (this.batchFrames ??= []).push(data);
+        this.batchBytes = (this.batchBytes ?? 0) + data.byteLength;
+        if (this.batchBytes >= BATCH_BYTES) {
+            return this.flushBatch();
+        }
+        if (this.batchScheduled !== true) {
+            this.batchScheduled = true;
+            setImmediate(() => {
+                this.batchScheduled = false;
+                try {
+                    this.flushBatch();
+                }
+                catch (err) {
+                    this.abort(err);
+                    this.maConn.abort(err);
+                }
+            });
+        }
+        return this.connectionFull !== true;
+    }
+    /** Sends the frames collected so far as one message; returns false while the connection is full. */
+    flushBatch() {
+        const frames = this.batchFrames;
+        this.batchFrames = undefined;
+        this.batchBytes = 0;
+        if (frames == null || frames.length === 0) {
+            return this.connectionFull !== true;
+        }
+        const result = this.maConn.send(frames.length === 1 ? frames[0] : new Uint8ArrayList(...frames));
+        this.connectionFull = result === false;`
+  },
+  {
+    why: 'stream muxer: the connection drained, so send() may answer true again',
+    file: '@libp2p/utils/dist/src/abstract-stream-muxer.js',
+    from: '        const muxerMaConnOnDrain = () => {',
+    to: `        const muxerMaConnOnDrain = () => {
+            this.connectionFull = false;`
+  },
+  {
+    why: 'yamux: a closing muxer sends its batched frames (streams\' last data and FINs, GoAway) before the connection closes',
+    file: '@chainsafe/libp2p-yamux/dist/src/muxer.js',
+    from: `            await super.close(options);
+            // send reason to the other side, allow the other side to close gracefully
+            this.sendGoAway(reason);`,
+    to: `            await super.close(options);
+            // send reason to the other side, allow the other side to close gracefully
+            this.sendGoAway(reason);
+            this.flushBatch();`
+  },
+  {
+    why: 'yamux: an aborting muxer sends its GoAway (and what was batched before) at once, as it did unbatched',
+    file: '@chainsafe/libp2p-yamux/dist/src/muxer.js',
+    from: `            this.log.error('muxer abort reason=%s error=%s', reason, err);
+            // send reason to the other side, allow the other side to close gracefully
+            this.sendGoAway(reason);`,
+    to: `            this.log.error('muxer abort reason=%s error=%s', reason, err);
+            // send reason to the other side, allow the other side to close gracefully
+            this.sendGoAway(reason);
+            this.flushBatch();`
   }
 ]
 
@@ -33,7 +119,7 @@ export function dependencyPatches () {
   return {
     name: 'meshlink-dependency-patches',
     setup (build) {
-      build.onLoad({ filter: /(libp2p-yamux\/dist\/src\/stream|libp2p\/tcp\/dist\/src\/socket-to-conn)\.js$/ }, async (args) => {
+      build.onLoad({ filter: /(libp2p-yamux\/dist\/src\/(stream|muxer)|libp2p\/tcp\/dist\/src\/socket-to-conn|libp2p\/utils\/dist\/src\/(abstract-stream-muxer|length-prefixed-decoder))\.js$/ }, async (args) => {
         let src = await readFile(args.path, 'utf8')
         for (const [i, p] of PATCHES.entries()) {
           if (!args.path.endsWith(p.file)) continue

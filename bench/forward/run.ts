@@ -1,12 +1,13 @@
 // `npm run bench:forward`: issue 4's benchmark. wrk against one local HTTP server (nginx, 1 worker;
 // a Node server if nginx is unavailable) directly, through MeshLink (two sidecars on loopback: the
 // host shares the server's port, the guest opens a forward), through `ssh -L` (a throwaway sshd on
-// 127.0.0.1) and, when installed, through socat (reference only) -- all in one run, interleaved.
+// 127.0.0.1), when installed through socat, and through two plain Node relays (node-relay.ts: the floor
+// for a forwarder on Node's net module; both references only) -- all in one run, interleaved.
 // Modes as in shared/anchors/03_portfwd.sh: 1 KiB @ -t2 -c32 (req/s, p50, p99), 1 KiB @ -t1 -c1
 // (p50, p99), 10 MiB @ -t1 -c1 (MB/s); peak VmRSS of each sidecar under that load.
 // Saves bench/results/forward-<UTC time>.{json,md}.
 // Options: --rounds N (default 3)  --quick (1 round, short runs)  --no-build
-//          --targets direct,meshlink,ssh-L,socat  --modes small,lat,bulk
+//          --targets direct,meshlink,ssh-L,socat,node-relay  --modes small,lat,bulk
 //          --cpu-prof DIR  (run both sidecars under node --cpu-prof, keep the profiles in DIR, summarize them)
 //          --bundle FILE   (run the sidecars from another build, e.g. one made by experiments/patched-build.mjs)
 import { parseArgs } from 'node:util'
@@ -25,11 +26,11 @@ import { cpuMeter, processTree, rssSampler } from './proc-stats.ts'
 import { runWrk, type WrkResult } from './wrk.ts'
 import { summarizeProfile, type ProfileSummary } from './cpuprofile-top.ts'
 import {
-  ensureTools, which, isRoot, fetchBody, stopTree, startNginx, startNodeServer, startSshTunnel, startSocat, startMeshlinkPair,
-  type HttpServer, type SshTunnel, type MeshlinkPair
+  ensureTools, which, isRoot, fetchBody, stopTree, startNginx, startNodeServer, startSshTunnel, startSocat, startNodeRelay, startMeshlinkPair,
+  type HttpServer, type SshTunnel, type NodeRelay, type MeshlinkPair
 } from './setup.ts'
 
-const ALL_TARGETS = ['direct', 'meshlink', 'ssh-L', 'socat'] as const
+const ALL_TARGETS = ['direct', 'meshlink', 'ssh-L', 'socat', 'node-relay'] as const
 type Target = typeof ALL_TARGETS[number]
 const ALL_MODES = ['small', 'lat', 'bulk'] as const
 type Mode = typeof ALL_MODES[number]
@@ -103,6 +104,7 @@ if (profDir) mkdirSync(profDir, { recursive: true })
 let server: HttpServer | undefined
 let ssh: SshTunnel | undefined
 let socat: { proc: Tracked, port: number, version: string } | undefined
+let relay: NodeRelay | undefined
 let mesh: MeshlinkPair | undefined
 const port: Partial<Record<Target, number>> = {}
 const serverNote: string[] = []
@@ -155,6 +157,13 @@ try {
       log(`socat ${socat.version}: local port ${socat.port}`)
     } catch (err) { skipped.socat = `could not start socat: ${(err as Error).message.split('\n')[0]}` }
   }
+  if (wantTargets.includes('node-relay')) {
+    try {
+      relay = await startNodeRelay(server.port)
+      port['node-relay'] = relay.port
+      log(`node relay (reference): guest relay pid ${relay.guest.pid} on local port ${relay.port} -> host relay pid ${relay.host.pid} -> the server`)
+    } catch (err) { skipped['node-relay'] = `could not start the Node relays: ${(err as Error).message.split('\n')[0]}` }
+  }
   if (wantTargets.includes('meshlink')) {
     try {
       mesh = await startMeshlinkPair(join(dir, 'ml'), server.port,
@@ -189,6 +198,7 @@ try {
     if (t === 'meshlink' && mesh) { const g = mesh.guest.tracked.pid; const h = mesh.host.tracked.pid; out['guest sidecar'] = () => [g]; out['host sidecar'] = () => [h] }
     if (t === 'ssh-L' && ssh) { const c = ssh.ssh.pid; const d = ssh.sshd.pid; out['ssh client'] = () => [c]; out.sshd = () => processTree(d) }
     if (t === 'socat' && socat) { const p = socat.proc.pid; out.socat = () => processTree(p) }
+    if (t === 'node-relay' && relay) { const g = relay.guest.pid; const h = relay.host.pid; out['guest relay'] = () => [g]; out['host relay'] = () => [h] }
     return out
   }
 
@@ -248,6 +258,7 @@ try {
   if (mesh) await mesh.stop()
   if (ssh) { await stopTracked(ssh.ssh); await stopTree(ssh.sshd) }
   if (socat) await stopTree(socat.proc)
+  if (relay) { await stopTracked(relay.guest); await stopTracked(relay.host) }
   if (server) await stopTree(server.proc)
   await stopAll()
   // after stopping: the sidecars, nginx and sshd count as the bench's only once reaped
@@ -331,7 +342,7 @@ const report = {
 
 // ---- markdown
 const rng = (s: Summary | undefined): string => !s || s.n === 0 ? '—' : s.n === 1 ? fmt(s.median) : `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})`
-const LABEL: Record<Target, string> = { direct: 'direct', meshlink: 'MeshLink', 'ssh-L': 'ssh -L', socat: 'socat (reference)' }
+const LABEL: Record<Target, string> = { direct: 'direct', meshlink: 'MeshLink', 'ssh-L': 'ssh -L', socat: 'socat (reference)', 'node-relay': 'Node relay (reference)' }
 const md: string[] = []
 md.push(`# MeshLink forward bench, ${report.startedAt}`, '')
 md.push(`${machine.cpu}, ${machine.cores} cores, Linux ${machine.kernel}, Node ${machine.node}, commit ${machine.commit}${machine.sidecarDirty ? ' (sidecar/ had uncommitted changes)' : ''}. ` +
@@ -363,6 +374,8 @@ row('MeshLink / direct', 'meshlink', 'direct')
 row('ssh -L / direct', 'ssh-L', 'direct')
 row('socat / direct', 'socat', 'direct')
 row('MeshLink / socat', 'meshlink', 'socat')
+row('Node relay / ssh -L', 'node-relay', 'ssh-L')
+row('MeshLink / Node relay', 'meshlink', 'node-relay')
 md.push('')
 md.push('### CPU of each path\'s processes during its runs (% of one core, median)', '', '| target | mode | processes |', '|---|---|---|')
 for (const t of targetsRun) {

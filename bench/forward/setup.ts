@@ -185,6 +185,25 @@ export async function startSocat (socat: string, targetPort: number): Promise<{ 
   return { proc, port, version }
 }
 
+export interface NodeRelay { guest: Tracked, host: Tracked, port: number }
+
+/** Two plain Node relays in a chain (reference only): guest relay -> host relay -> 127.0.0.1:targetPort. */
+export async function startNodeRelay (targetPort: number): Promise<NodeRelay> {
+  const start = async (label: string, to: number): Promise<{ proc: Tracked, port: number }> => {
+    const proc = spawnTracked(label, process.execPath, [join(import.meta.dirname, 'node-relay.ts'), '0', String(to)])
+    const { port } = await proc.lines.nextJson<{ port: number }>(10_000, `${label}'s listening line`)
+    return { proc, port }
+  }
+  const host = await start('node relay (host)', targetPort)
+  try {
+    const guest = await start('node relay (guest)', host.port)
+    return { guest: guest.proc, host: host.proc, port: guest.port }
+  } catch (err) {
+    await stopTracked(host.proc)
+    throw err
+  }
+}
+
 export interface MeshlinkPair {
   host: RunningSidecar
   guest: RunningSidecar
