@@ -4,7 +4,7 @@ import type { ArtifactStore } from '../store/artifact-store.ts'
 import { uniqueChunks } from '../store/manifest.ts'
 import { CorruptChunkError } from '../store/errors.ts'
 import { encodeBits, encodeJson, parseChunkRequest, type ChunkReply } from './wire.ts'
-import { FRAME_MAX_BYTES, TEST_FAULT } from './constants.ts'
+import { FRAME_MAX_BYTES, SERVER_READ_AHEAD, TEST_FAULT } from './constants.ts'
 import type { RateLimiter } from './rate-limit.ts'
 import type { Logger } from '../log/logger.ts'
 
@@ -17,10 +17,15 @@ export interface ChunkServerInit {
   log: Logger
 }
 
+/** One reply: its frames, and the chunk bytes it carries (for the upload cap and stats). */
+interface Reply { frames: Uint8Array[], chunkBytes: number }
+
 /**
- * Serves manifests, have-bitfields and chunks to members, one request at a time per stream in the
- * order they came (the client pipelines; backpressure: the next request is read only once the reply
- * was handed to the stream and the stream drained).
+ * Serves manifests, have-bitfields and chunks to members, answering each stream's requests in the
+ * order they came (the client pipelines). The next few chunk files are read while the current reply
+ * is being sent (SERVER_READ_AHEAD), so a disk read never leaves the connection idle; backpressure:
+ * no more requests are read while that many replies wait, and each reply is written only once the
+ * previous one was handed to the stream and the stream drained.
  */
 export class ChunkServer {
   private readonly init: ChunkServerInit
@@ -36,42 +41,44 @@ export class ChunkServer {
 
   async handle (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
-    const { store } = this.init
     const lp = lpStream(stream, { maxDataLength: 4096 })
+    const queue: Array<Promise<Reply>> = []
+    let inputDone = false
+    let writerDone = false
+    let wakeWriter: (() => void) | undefined
+    let wakeReader: (() => void) | undefined
+    const readRequests = async (): Promise<void> => {
+      try {
+        for (;;) {
+          while (queue.length >= SERVER_READ_AHEAD && !writerDone) await new Promise<void>(resolve => { wakeReader = resolve })
+          if (writerDone) break
+          let raw
+          try { raw = await lp.read() } catch { break } // the client closed or reset the stream
+          const reply = this.reply(raw.subarray())
+          reply.catch(() => {}) // awaited in order below; a rejection waiting in the queue is not unhandled
+          queue.push(reply)
+          wakeWriter?.()
+        }
+      } finally {
+        inputDone = true
+        wakeWriter?.()
+      }
+    }
     this.open.add(stream)
+    const reading = readRequests()
     try {
       for (;;) {
-        let raw
-        try { raw = await lp.read() } catch { break } // the client closed or reset the stream
-        const req = parseChunkRequest(raw.subarray())
-        const no = (code: 'NOT_FOUND' | 'PROTOCOL_ERROR', message: string): Promise<void> => lp.write(encodeJson({ v: 1, ok: false, code, message } satisfies ChunkReply))
-        if (req.op === 'get') {
-          if (!store.chunks.has(req.hash)) { await no('NOT_FOUND', 'no such chunk here'); continue }
-          let bytes: Buffer
-          try { bytes = await store.chunks.read(req.hash) } catch (err) {
-            if (!(err instanceof CorruptChunkError)) this.init.log.warn('reading chunk %s: %s', req.hash, err)
-            await no('NOT_FOUND', 'no such chunk here')
-            continue
-          }
-          await this.init.upload.take(bytes.byteLength)
-          if (TEST_FAULT === 'corrupt-chunks') { bytes = Buffer.from(bytes); bytes[bytes.length >> 1] ^= 0xff }
-          await lp.writeV([encodeJson({ v: 1, ok: true, size: bytes.byteLength } satisfies ChunkReply), bytes])
-          this.init.onServed(peer, bytes.byteLength)
-        } else {
-          const rec = store.get(req.id)
-          if (rec === undefined) { await no('NOT_FOUND', 'no such artifact here'); continue }
-          store.touch(req.id)
-          if (req.op === 'manifest') {
-            const m = store.manifestBytes(req.id)
-            await lp.write(encodeJson({ v: 1, ok: true, size: m.byteLength } satisfies ChunkReply))
-            for (let at = 0; at < m.byteLength; at += FRAME_MAX_BYTES - 1024) await lp.write(m.subarray(at, at + FRAME_MAX_BYTES - 1024))
-          } else if (rec.complete) {
-            await lp.write(encodeJson({ v: 1, ok: true, all: true } satisfies ChunkReply))
-          } else {
-            const bits = encodeBits(uniqueChunks(store.manifest(req.id)).map(([h]) => store.chunks.has(h)))
-            await lp.write(encodeJson({ v: 1, ok: true, bits } satisfies ChunkReply))
-          }
+        const next = queue.shift()
+        if (next === undefined) {
+          if (inputDone) break
+          await new Promise<void>(resolve => { wakeWriter = resolve })
+          continue
         }
+        wakeReader?.()
+        const r = await next
+        if (r.chunkBytes > 0) await this.init.upload.take(r.chunkBytes)
+        await lp.writeV(r.frames)
+        if (r.chunkBytes > 0) this.init.onServed(peer, r.chunkBytes)
       }
       await stream.close().catch(() => {})
     } catch (err) {
@@ -79,6 +86,39 @@ export class ChunkServer {
       stream.abort(err as Error)
     } finally {
       this.open.delete(stream)
+      writerDone = true
+      wakeReader?.()
+      await reading
     }
+  }
+
+  /** Answers one request (reading the chunk file for a `get`). */
+  private async reply (raw: Uint8Array): Promise<Reply> {
+    const { store } = this.init
+    const req = parseChunkRequest(raw)
+    const json = (o: ChunkReply, chunkBytes = 0, more: Uint8Array[] = []): Reply => ({ frames: [encodeJson(o), ...more], chunkBytes })
+    const no = (message: string): Reply => json({ v: 1, ok: false, code: 'NOT_FOUND', message })
+    if (req.op === 'get') {
+      if (!store.chunks.has(req.hash)) return no('no such chunk here')
+      let bytes: Buffer
+      try { bytes = await store.chunks.read(req.hash) } catch (err) {
+        if (!(err instanceof CorruptChunkError)) this.init.log.warn('reading chunk %s: %s', req.hash, err)
+        return no('no such chunk here')
+      }
+      if (TEST_FAULT === 'corrupt-chunks') bytes[bytes.length >> 1] ^= 0xff
+      return json({ v: 1, ok: true, size: bytes.byteLength }, bytes.byteLength, [bytes])
+    }
+    const rec = store.get(req.id)
+    if (rec === undefined) return no('no such artifact here')
+    store.touch(req.id)
+    if (req.op === 'manifest') {
+      const m = store.manifestBytes(req.id)
+      const pieces: Uint8Array[] = []
+      for (let at = 0; at < m.byteLength; at += FRAME_MAX_BYTES - 1024) pieces.push(m.subarray(at, at + FRAME_MAX_BYTES - 1024))
+      return json({ v: 1, ok: true, size: m.byteLength }, 0, pieces)
+    }
+    if (rec.complete) return json({ v: 1, ok: true, all: true })
+    const bits = encodeBits(uniqueChunks(store.manifest(req.id)).map(([h]) => store.chunks.has(h)))
+    return json({ v: 1, ok: true, bits })
   }
 }

@@ -22,6 +22,11 @@ export const MAX_DEPTH = 8
  * disk slower than the network bounds memory at about this many chunks plus the requests in flight.
  */
 export const MAX_PENDING_WRITES = 16
+/**
+ * Chunk files a server reads ahead per stream while the current reply is sent (memory: this many
+ * chunks of up to 1 MiB per stream).
+ */
+export const SERVER_READ_AHEAD = 3
 /** Depth for peers that look remote (public address or RTT over REMOTE_RTT_MS): LAN peers pull more. */
 export const REMOTE_DEPTH = 3
 export const REMOTE_RTT_MS = 20
