@@ -80,6 +80,8 @@ export class Fetcher {
   private readonly inFlight = new Map<number, Set<string>>()
   private order: number[] = []
   private orderDirty = true
+  /** Entries of `order` before this one are done (what `next` need not look at again). */
+  private orderStart = 0
   private lastProgress = Date.now()
   private finish!: (err?: Error) => void
   private timer: NodeJS.Timeout | undefined
@@ -177,14 +179,19 @@ export class Fetcher {
     return p.has === null || p.has.has(i)
   }
 
-  /** Undone chunks, rarest first (ties in manifest order). */
+  /**
+   * Chunks rarest first (ties in manifest order), from `orderStart` on. Recomputed only when what the
+   * peers hold changes, not per finished chunk (that made a fetch quadratic in its chunk count).
+   */
   private pickOrder (): number[] {
     if (this.orderDirty) {
       const usable = [...this.peers.values()].filter(p => p.session !== undefined && p.state !== 'dropped' && p.state !== 'failed')
       const rarity = (i: number): number => usable.reduce((n, p) => n + (this.holds(p, i) ? 1 : 0), 0)
       this.order = this.chunks.map((_, i) => i).filter(i => !this.done[i]).map(i => [i, rarity(i)]).sort((a, b) => a[1] - b[1] || a[0] - b[0]).map(x => x[0])
       this.orderDirty = false
+      this.orderStart = 0
     }
+    while (this.orderStart < this.order.length && this.done[this.order[this.orderStart]]) this.orderStart++
     return this.order
   }
 
@@ -212,7 +219,9 @@ export class Fetcher {
 
   /** The chunk `p` should fetch next: rarest one nobody is fetching, else an endgame duplicate. */
   private next (p: PeerState): number | undefined {
-    for (const i of this.pickOrder()) {
+    const order = this.pickOrder()
+    for (let k = this.orderStart; k < order.length; k++) {
+      const i = order[k]
       if (!this.done[i] && !this.inFlight.has(i) && this.holds(p, i)) return i
     }
     // endgame: duplicate the chunk in flight at the slowest other peer (each chunk at most twice)
@@ -273,7 +282,6 @@ export class Fetcher {
       } finally { this.writing-- }
       this.left--
       this.lastProgress = Date.now()
-      this.orderDirty = true
       this.init.transfer.bytesDone += size
       this.init.transfer.chunksDone++
       this.init.transfer.progressed()
