@@ -23,6 +23,15 @@ func (c *Client) Artifacts(ctx context.Context) (*ArtifactsListResult, error) {
 	return result, nil
 }
 
+// ArtifactsPin calls artifacts.pin: Pins a local artifact (the store cap never evicts it) or unpins it (evictable again, least recently used first).
+func (c *Client) ArtifactsPin(ctx context.Context, params ArtifactsPinParams) (*ArtifactsPinResult, error) {
+	result := new(ArtifactsPinResult)
+	if err := c.Call(ctx, "artifacts.pin", params, result); err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
 // ArtifactsPublish calls artifacts.publish: Publishes a directory (or one file) as an artifact: cuts its files into content-defined chunks in the store and announces it to members. Answers at once with a transfer; transfer.done carries the artifact.
 func (c *Client) ArtifactsPublish(ctx context.Context, params ArtifactsPublishParams) (*ArtifactsPublishResult, error) {
 	result := new(ArtifactsPublishResult)
@@ -176,9 +185,18 @@ func (c *Client) ServicesUnshare(ctx context.Context, params ServicesUnsharePara
 	return result, nil
 }
 
+// StoreConfigure calls store.configure: Changes the store's size cap and/or the upload cap (bytes/s this node serves to members). Takes effect at once (a lower size cap evicts least recently used unpinned artifacts) and persists across restarts.
+func (c *Client) StoreConfigure(ctx context.Context, params StoreConfigureParams) (*StoreStatus, error) {
+	result := new(StoreStatus)
+	if err := c.Call(ctx, "store.configure", params, result); err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
 // StoreStatus calls store.status: Size and limits of the artifact store.
-func (c *Client) StoreStatus(ctx context.Context) (*StoreStatusResult, error) {
-	result := new(StoreStatusResult)
+func (c *Client) StoreStatus(ctx context.Context) (*StoreStatus, error) {
+	result := new(StoreStatus)
 	if err := c.Call(ctx, "store.status", nil, result); err != nil {
 		return nil, err
 	}
@@ -220,6 +238,8 @@ func NewResult(method string) any {
 		return new(ArtifactsFetchResult)
 	case "artifacts.list":
 		return new(ArtifactsListResult)
+	case "artifacts.pin":
+		return new(ArtifactsPinResult)
 	case "artifacts.publish":
 		return new(ArtifactsPublishResult)
 	case "artifacts.remove":
@@ -254,8 +274,10 @@ func NewResult(method string) any {
 		return new(ServicesShareResult)
 	case "services.unshare":
 		return new(ServicesUnshareResult)
+	case "store.configure":
+		return new(StoreStatus)
 	case "store.status":
-		return new(StoreStatusResult)
+		return new(StoreStatus)
 	case "store.verify":
 		return new(StoreVerifyResult)
 	case "transfers.cancel":

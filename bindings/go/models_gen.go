@@ -103,6 +103,21 @@ type ArtifactsListResult struct {
 	Artifacts []Artifact `json:"artifacts"`
 }
 
+// ArtifactsPinParams: ArtifactsPinParams is a protocol object.
+type ArtifactsPinParams struct {
+	// An artifact id, a unique id prefix (8+ hex digits) or a tag; it must be in this node's store.
+	Artifact string `json:"artifact"`
+
+	// true: pin; false: unpin.
+	Pinned bool `json:"pinned"`
+}
+
+// ArtifactsPinResult: ArtifactsPinResult is a protocol object.
+type ArtifactsPinResult struct {
+	// An artifact this node holds or a member announced.
+	Artifact Artifact `json:"artifact"`
+}
+
 // ArtifactsPublishParams: ArtifactsPublishParams is a protocol object.
 type ArtifactsPublishParams struct {
 	// Absolute path of the directory or file.
@@ -588,16 +603,24 @@ type ServicesUnshareResult struct {
 	Service Service `json:"service"`
 }
 
-// StoreStatusParams: StoreStatusParams is a protocol object.
-type StoreStatusParams struct {
+// StoreConfigureParams: StoreConfigureParams is a protocol object.
+type StoreConfigureParams struct {
+	// New size cap in bytes (at least 1 MiB).
+	CapBytes *int64 `json:"capBytes,omitempty"`
+
+	// New upload cap in bytes per second; 0 removes the cap (as with aria2c and rsync).
+	MaxUploadBytesPerSec *int64 `json:"maxUploadBytesPerSec,omitempty"`
 }
 
-// StoreStatusResult: StoreStatusResult is a protocol object.
-type StoreStatusResult struct {
+// StoreStatus: Size and limits of this node's artifact store.
+type StoreStatus struct {
+	// The store directory (under the state dir).
 	Dir string `json:"dir"`
 
+	// Bytes of chunk data on disk.
 	Bytes int64 `json:"bytes"`
 
+	// Size cap: past it, least recently used unpinned artifacts are evicted.
 	CapBytes int64 `json:"capBytes"`
 
 	Chunks int64 `json:"chunks"`
@@ -606,6 +629,10 @@ type StoreStatusResult struct {
 
 	// Cap on the bytes this node serves to members, or null.
 	MaxUploadBytesPerSec *int64 `json:"maxUploadBytesPerSec"`
+}
+
+// StoreStatusParams: StoreStatusParams is a protocol object.
+type StoreStatusParams struct {
 }
 
 // StoreVerifyParams: StoreVerifyParams is a protocol object.
@@ -785,6 +812,7 @@ type TransfersListResult struct {
 var Methods = []string{
 	"artifacts.fetch",
 	"artifacts.list",
+	"artifacts.pin",
 	"artifacts.publish",
 	"artifacts.remove",
 	"forwards.close",
@@ -802,6 +830,7 @@ var Methods = []string{
 	"services.list",
 	"services.share",
 	"services.unshare",
+	"store.configure",
 	"store.status",
 	"store.verify",
 	"transfers.cancel",

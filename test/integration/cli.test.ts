@@ -89,6 +89,37 @@ test('commands against a running sidecar: status, peers, invite, name, join erro
   assert.equal(left.mesh.personal, true)
 })
 
+test('store set, pin and unpin: units, "none", usage errors and NOT_FOUND', async () => {
+  const s = await startSidecar({ name: 'cli-store' })
+  running.push(s); dirs.push(s.stateDir)
+  const at = ['--state', s.stateDir]
+  const set = cli(['store', 'set', '--cap', '2GB', '--max-upload', '10MB/s', '--json', ...at])
+  assert.equal(set.code, 0, set.err)
+  assert.deepEqual([JSON.parse(set.out).capBytes, JSON.parse(set.out).maxUploadBytesPerSec], [2e9, 10e6])
+  assert.match(cli(['store', 'status', ...at]).out, /of 1\.9 GiB .* upload cap 9\.5 MiB\/s/)
+  const none = cli(['store', 'set', '--max-upload', 'none', '--json', ...at])
+  assert.equal(JSON.parse(none.out).maxUploadBytesPerSec, null)
+  assert.match(cli(['store', 'status', ...at]).out, /upload cap none/)
+  for (const [args, msg] of [
+    [['store', 'set'], /needs --cap SIZE and\/or --max-upload/],
+    [['store', 'set', '--cap', '12 parsecs'], /--cap must be a positive number of bytes.*"12 parsecs"/],
+    [['store', 'set', '--max-upload=-3'], /--max-upload must be a positive number/],
+    [['store', 'status', '--cap', '1GB'], /--cap and --max-upload go with `store set`/],
+    [['fetch', 'abc', '--out', '/tmp/x', '--max-rate', 'fast'], /--max-rate must be a positive number/],
+    [['pin'], /missing ID\|TAG/]
+  ] as Array<[string[], RegExp]>) {
+    const r = cli([...args, ...at])
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`)
+    assert.match(r.err, msg)
+  }
+  const tiny = cli(['store', 'set', '--cap', '1000', ...at])
+  assert.equal(tiny.code, 1)
+  assert.match(tiny.err, /capBytes.*\[INVALID_PARAMS\]/)
+  const unknown = cli(['unpin', 'nothing@here', ...at])
+  assert.equal(unknown.code, 1)
+  assert.match(unknown.err, /no artifact "nothing@here".*\[NOT_FOUND\]/)
+})
+
 test('SIGTERM shuts down cleanly: exit 0, api.json, lock and sockets removed', async () => {
   const s = await startSidecar({ name: 'term' })
   running.push(s); dirs.push(s.stateDir)

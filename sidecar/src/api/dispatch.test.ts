@@ -34,9 +34,11 @@ const handlers: Handlers = {
   'artifacts.fetch': notCalled,
   'artifacts.list': notCalled,
   'artifacts.remove': notCalled,
+  'artifacts.pin': notCalled,
   'transfers.list': notCalled,
   'transfers.cancel': notCalled,
   'store.status': notCalled,
+  'store.configure': notCalled,
   'store.verify': notCalled
 }
 const d = new Dispatcher(TOKEN, handlers, log)

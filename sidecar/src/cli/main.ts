@@ -2,14 +2,14 @@ import { parseArgs } from 'node:util'
 import { up } from './commands/up.ts'
 import { status, peers, invite, join, leave, create, name, ping, stop } from './commands/client-commands.ts'
 import { share, unshare, services, open, close, forwards } from './commands/service-commands.ts'
-import { publish, fetch, artifacts, store } from './commands/artifact-commands.ts'
+import { publish, fetch, artifacts, pin, unpin, store } from './commands/artifact-commands.ts'
 import { COMMON_OPTIONS, type Command } from './command.ts'
 import { EXIT, UsageError } from './exit-codes.ts'
 import { MeshlinkError, ClientTimeoutError } from '../client/client.ts'
 import { NotRunningError } from '../daemon/api-info.ts'
 import { MIN_NODE_MAJOR, VERSION } from '../version.ts'
 
-const COMMANDS: Command[] = [up, status, peers, invite, join, leave, create, name, ping, share, unshare, services, open, close, forwards, publish, fetch, artifacts, store, stop]
+const COMMANDS: Command[] = [up, status, peers, invite, join, leave, create, name, ping, share, unshare, services, open, close, forwards, publish, fetch, artifacts, pin, unpin, store, stop]
 
 function optionHelp (opts: Command['options']): string {
   return Object.entries(opts).map(([k, o]) => `  --${k}${o.type === 'string' ? ' ' + (o.multiple ? 'VALUE...' : 'VALUE') : ''}`.padEnd(28) + o.help).join('\n')

@@ -21,7 +21,7 @@ import { DEFAULT_STORE_CAP_BYTES } from '../store/constants.ts'
 import { ApiError } from '../api/errors.ts'
 import { loadConfig, saveConfig, type NodeConfig } from './config.ts'
 import type { ApiInfo } from './api-info.ts'
-import type { Events, NodeStatusResult } from '../gen/protocol-types.ts'
+import type { Events, NodeStatusResult, StoreConfigureParams, StoreStatus } from '../gen/protocol-types.ts'
 import { DEFAULT_LISTEN_PORT } from '../node/constants.ts'
 import { PROTOCOL_VERSION, VERSION } from '../version.ts'
 import type { Logger } from '../log/logger.ts'
@@ -206,6 +206,16 @@ export class Sidecar {
     saveConfig(this.paths.config, this.config)
     this.node?.announce()
     this.publish('node.name', { name })
+  }
+
+  /** Applies new store limits at once and keeps them in config.json. */
+  async configureStore (p: StoreConfigureParams): Promise<StoreStatus> {
+    const r = await this.artifacts.configure(p)
+    if (p.capBytes !== undefined) this.config.storeCapBytes = p.capBytes
+    if (p.maxUploadBytesPerSec === 0) delete this.config.maxUploadBytesPerSec
+    else if (p.maxUploadBytesPerSec !== undefined) this.config.maxUploadBytesPerSec = p.maxUploadBytesPerSec
+    saveConfig(this.paths.config, this.config)
+    return r
   }
 
   status (): NodeStatusResult {

@@ -316,6 +316,32 @@ export interface Service {
   target?: string
 }
 /**
+ * Size and limits of this node's artifact store.
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "StoreStatus".
+ */
+export interface StoreStatus {
+  /**
+   * The store directory (under the state dir).
+   */
+  dir: string
+  /**
+   * Bytes of chunk data on disk.
+   */
+  bytes: number
+  /**
+   * Size cap: past it, least recently used unpinned artifacts are evicted.
+   */
+  capBytes: number
+  chunks: number
+  artifacts: number
+  /**
+   * Cap on the bytes this node serves to members, or null.
+   */
+  maxUploadBytesPerSec: number | null
+}
+/**
  * A publish or fetch under way or finished (kept until the sidecar stops; the newest 100).
  *
  * This interface was referenced by `ProtocolRoot`'s JSON-Schema
@@ -418,6 +444,27 @@ export interface ArtifactsListParams {}
  */
 export interface ArtifactsListResult {
   artifacts: Artifact[]
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ArtifactsPinParams".
+ */
+export interface ArtifactsPinParams {
+  /**
+   * An artifact id, a unique id prefix (8+ hex digits) or a tag; it must be in this node's store.
+   */
+  artifact: string
+  /**
+   * true: pin; false: unpin.
+   */
+  pinned: boolean
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "ArtifactsPinResult".
+ */
+export interface ArtifactsPinResult {
+  artifact: Artifact
 }
 /**
  * This interface was referenced by `ProtocolRoot`'s JSON-Schema
@@ -715,16 +762,67 @@ export interface ServicesUnshareResult {
 }
 /**
  * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "StoreConfigureParams".
+ */
+export interface StoreConfigureParams {
+  /**
+   * New size cap in bytes (at least 1 MiB).
+   */
+  capBytes?: number
+  /**
+   * New upload cap in bytes per second; 0 removes the cap (as with aria2c and rsync).
+   */
+  maxUploadBytesPerSec?: number
+}
+/**
+ * Size and limits of this node's artifact store.
+ *
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
+ * via the `definition` "StoreConfigureResult".
+ */
+export interface StoreConfigureResult {
+  /**
+   * The store directory (under the state dir).
+   */
+  dir: string
+  /**
+   * Bytes of chunk data on disk.
+   */
+  bytes: number
+  /**
+   * Size cap: past it, least recently used unpinned artifacts are evicted.
+   */
+  capBytes: number
+  chunks: number
+  artifacts: number
+  /**
+   * Cap on the bytes this node serves to members, or null.
+   */
+  maxUploadBytesPerSec: number | null
+}
+/**
+ * This interface was referenced by `ProtocolRoot`'s JSON-Schema
  * via the `definition` "StoreStatusParams".
  */
 export interface StoreStatusParams {}
 /**
+ * Size and limits of this node's artifact store.
+ *
  * This interface was referenced by `ProtocolRoot`'s JSON-Schema
  * via the `definition` "StoreStatusResult".
  */
 export interface StoreStatusResult {
+  /**
+   * The store directory (under the state dir).
+   */
   dir: string
+  /**
+   * Bytes of chunk data on disk.
+   */
   bytes: number
+  /**
+   * Size cap: past it, least recently used unpinned artifacts are evicted.
+   */
   capBytes: number
   chunks: number
   artifacts: number
@@ -964,6 +1062,7 @@ export interface TransferProgressEvent {
 export interface Methods {
   'artifacts.fetch': { params: ArtifactsFetchParams; result: ArtifactsFetchResult }
   'artifacts.list': { params: ArtifactsListParams; result: ArtifactsListResult }
+  'artifacts.pin': { params: ArtifactsPinParams; result: ArtifactsPinResult }
   'artifacts.publish': { params: ArtifactsPublishParams; result: ArtifactsPublishResult }
   'artifacts.remove': { params: ArtifactsRemoveParams; result: ArtifactsRemoveResult }
   'forwards.close': { params: ForwardsCloseParams; result: ForwardsCloseResult }
@@ -981,6 +1080,7 @@ export interface Methods {
   'services.list': { params: ServicesListParams; result: ServicesListResult }
   'services.share': { params: ServicesShareParams; result: ServicesShareResult }
   'services.unshare': { params: ServicesUnshareParams; result: ServicesUnshareResult }
+  'store.configure': { params: StoreConfigureParams; result: StoreConfigureResult }
   'store.status': { params: StoreStatusParams; result: StoreStatusResult }
   'store.verify': { params: StoreVerifyParams; result: StoreVerifyResult }
   'transfers.cancel': { params: TransfersCancelParams; result: TransfersCancelResult }
@@ -1010,6 +1110,6 @@ export interface Events {
 }
 export type MethodName = keyof Methods
 export type EventName = keyof Events
-export const METHOD_NAMES: readonly MethodName[] = ['artifacts.fetch', 'artifacts.list', 'artifacts.publish', 'artifacts.remove', 'forwards.close', 'forwards.list', 'forwards.open', 'mesh.create', 'mesh.invite', 'mesh.join', 'mesh.leave', 'node.setName', 'node.shutdown', 'node.status', 'peers.list', 'peers.ping', 'services.list', 'services.share', 'services.unshare', 'store.status', 'store.verify', 'transfers.cancel', 'transfers.list']
+export const METHOD_NAMES: readonly MethodName[] = ['artifacts.fetch', 'artifacts.list', 'artifacts.pin', 'artifacts.publish', 'artifacts.remove', 'forwards.close', 'forwards.list', 'forwards.open', 'mesh.create', 'mesh.invite', 'mesh.join', 'mesh.leave', 'node.setName', 'node.shutdown', 'node.status', 'peers.list', 'peers.ping', 'services.list', 'services.share', 'services.unshare', 'store.configure', 'store.status', 'store.verify', 'transfers.cancel', 'transfers.list']
 export const EVENT_NAMES: readonly EventName[] = ['artifact.removed', 'artifact.updated', 'forward.closed', 'forward.failed', 'forward.opened', 'forward.updated', 'mesh.changed', 'node.addresses', 'node.name', 'peer.connected', 'peer.disconnected', 'peer.updated', 'service.connected', 'service.refused', 'service.removed', 'service.updated', 'transfer.done', 'transfer.failed', 'transfer.progress']
 export const ERROR_CODES: readonly ErrorCode[] = ['PARSE_ERROR', 'INVALID_REQUEST', 'UNSUPPORTED_VERSION', 'UNAUTHORIZED', 'MESSAGE_TOO_LARGE', 'METHOD_NOT_FOUND', 'INVALID_PARAMS', 'INVALID_INVITE', 'NOT_FOUND', 'PEER_UNREACHABLE', 'CONFLICT', 'FORBIDDEN', 'NOT_READY', 'TIMEOUT', 'INTERNAL']

@@ -8,6 +8,8 @@ export declare const params_artifacts_fetch: Validator
 export declare const result_artifacts_fetch: Validator
 export declare const params_artifacts_list: Validator
 export declare const result_artifacts_list: Validator
+export declare const params_artifacts_pin: Validator
+export declare const result_artifacts_pin: Validator
 export declare const params_artifacts_publish: Validator
 export declare const result_artifacts_publish: Validator
 export declare const params_artifacts_remove: Validator
@@ -42,6 +44,8 @@ export declare const params_services_share: Validator
 export declare const result_services_share: Validator
 export declare const params_services_unshare: Validator
 export declare const result_services_unshare: Validator
+export declare const params_store_configure: Validator
+export declare const result_store_configure: Validator
 export declare const params_store_status: Validator
 export declare const result_store_status: Validator
 export declare const params_store_verify: Validator

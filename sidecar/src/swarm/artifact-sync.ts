@@ -1,6 +1,6 @@
 import { lstat } from 'node:fs/promises'
 import { isAbsolute, resolve as resolvePath } from 'node:path'
-import type { Artifact, Transfer } from '../gen/protocol-types.ts'
+import type { Artifact, StoreConfigureParams, StoreStatus, Transfer } from '../gen/protocol-types.ts'
 import { ApiError } from '../api/errors.ts'
 import type { MeshNode, Publish } from '../mesh/mesh-node.ts'
 import type { Logger } from '../log/logger.ts'
@@ -172,6 +172,18 @@ export class ArtifactSync {
     return a
   }
 
+  /** Pins (never evicted) or unpins a local artifact. */
+  async pin (ref: string, pinned: boolean): Promise<Artifact> {
+    const id = this.resolve(ref)
+    if (!this.store.get(id)) throw new ApiError('NOT_FOUND', `artifact ${id} is not in this node's store`, { path: '/params/artifact' })
+    this.store.setPinned(id, pinned)
+    const a = this.artifact(id)
+    this.publishEvent('artifact.updated', { artifact: a })
+    // unpinning may leave the store over its cap
+    if (!pinned) await this.evict().catch((err) => this.log.warn('eviction: %s', err))
+    return a
+  }
+
   // ---- transfers
 
   private startTransfer (kind: Transfer['kind'], path: string, tag: string | null): TransferState {
@@ -340,7 +352,17 @@ export class ArtifactSync {
     return t.toJSON()
   }
 
-  status (): { dir: string, bytes: number, capBytes: number, chunks: number, artifacts: number, maxUploadBytesPerSec: number | null } {
+  /** New store size cap and/or upload cap, in effect at once (a lower size cap evicts). */
+  async configure (p: StoreConfigureParams): Promise<StoreStatus> {
+    if (p.maxUploadBytesPerSec !== undefined) this.upload.bytesPerSec = p.maxUploadBytesPerSec === 0 ? null : p.maxUploadBytesPerSec
+    if (p.capBytes !== undefined) {
+      this.store.capBytes = p.capBytes
+      await this.evict()
+    }
+    return this.status()
+  }
+
+  status (): StoreStatus {
     return { dir: this.store.chunks.dir.replace(/\/chunks$/, ''), bytes: this.store.chunks.bytes, capBytes: this.store.capBytes, chunks: this.store.chunks.count, artifacts: this.store.list().length, maxUploadBytesPerSec: this.upload.bytesPerSec }
   }
 

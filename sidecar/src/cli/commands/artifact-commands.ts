@@ -4,7 +4,8 @@ import { table } from '../format.ts'
 import { UsageError } from '../exit-codes.ts'
 import { CLIENT_OPTIONS, type Command } from '../command.ts'
 import { MeshlinkError, type MeshlinkClient } from '../../client/client.ts'
-import type { Transfer } from '../../gen/protocol-types.ts'
+import type { StoreStatus, Transfer } from '../../gen/protocol-types.ts'
+import { parseByteQuantity } from '../quantity.ts'
 
 const POLL_MS = 250
 
@@ -72,21 +73,17 @@ export const publish: Command = {
 export const fetch: Command = {
   name: 'fetch',
   summary: 'fetch an artifact (id, id prefix or tag) from the members that hold it',
-  usage: 'meshlink fetch ID|TAG --out DIR [--pin] [--max-rate BYTES_PER_SEC] [--json]',
+  usage: 'meshlink fetch ID|TAG --out DIR [--pin] [--max-rate RATE] [--json]',
   options: {
     ...CLIENT_OPTIONS,
     out: { type: 'string', help: 'output directory (must not exist, or be empty)' },
     pin: { type: 'boolean', help: 'keep it in the store whatever the size cap' },
-    'max-rate': { type: 'string', help: 'download cap in bytes per second' }
+    'max-rate': { type: 'string', help: 'download cap in bytes per second (units allowed: 500k, 20MB, 8MiB)' }
   },
   positionals: { min: 1, max: 1, names: 'ID|TAG' },
   run: (v, [ref]) => withClient(v, async (c) => {
     if (typeof v.out !== 'string') throw new UsageError('--out DIR is required')
-    let max: number | undefined
-    if (v['max-rate'] !== undefined) {
-      max = Number(v['max-rate'])
-      if (!Number.isSafeInteger(max) || max < 1) throw new UsageError(`--max-rate must be a positive number of bytes per second, not "${v['max-rate']}"`)
-    }
+    const max = v['max-rate'] !== undefined ? parseByteQuantity(String(v['max-rate']), '--max-rate') : undefined
     const r = await c.call('artifacts.fetch', { artifact: ref, out: resolve(v.out), ...(v.pin === true ? { pin: true } : {}), ...(max !== undefined ? { maxBytesPerSec: max } : {}) })
     const t = await follow(c, r.transfer)
     const from = t.peers.filter(p => p.bytes > 0).map(p => `${p.name ?? p.peer.slice(-8)} ${bytes(p.bytes)}`).join(', ')
@@ -107,16 +104,49 @@ export const artifacts: Command = {
   })
 }
 
+function pinCommand (pinned: boolean): Command {
+  return {
+    name: pinned ? 'pin' : 'unpin',
+    summary: pinned ? 'keep a local artifact in the store whatever its size cap' : 'let the store evict a local artifact again (least recently used first)',
+    usage: `meshlink ${pinned ? 'pin' : 'unpin'} ID|TAG [--json]`,
+    options: CLIENT_OPTIONS,
+    positionals: { min: 1, max: 1, names: 'ID|TAG' },
+    run: (v, [ref]) => withClient(v, async (c) => {
+      const r = await c.call('artifacts.pin', { artifact: ref, pinned })
+      return { json: r, text: `${r.artifact.id}${r.artifact.tag ? `  ${r.artifact.tag}` : ''}  ${pinned ? 'pinned' : 'unpinned'}` }
+    })
+  }
+}
+export const pin = pinCommand(true)
+export const unpin = pinCommand(false)
+
+const storeLine = (r: StoreStatus): string =>
+  `${r.dir}: ${bytes(r.bytes)} of ${bytes(r.capBytes)} in ${r.chunks} chunks, ${r.artifacts} artifact(s); upload cap ${r.maxUploadBytesPerSec === null ? 'none' : bytes(r.maxUploadBytesPerSec) + '/s'}`
+
 export const store: Command = {
   name: 'store',
-  summary: 'artifact store: `store status`, `store verify` (hash every chunk), `store rm ID|TAG`',
-  usage: 'meshlink store status|verify|rm [ID|TAG] [--json]',
-  options: CLIENT_OPTIONS,
-  positionals: { min: 1, max: 2, names: 'status|verify|rm' },
+  summary: 'artifact store: `store status`, `store verify` (hash every chunk), `store rm ID|TAG`, `store set --cap SIZE --max-upload RATE|none`',
+  usage: 'meshlink store status|verify|rm|set [ID|TAG] [--cap SIZE] [--max-upload RATE|none] [--json]',
+  options: {
+    ...CLIENT_OPTIONS,
+    cap: { type: 'string', help: 'store set: size cap (e.g. 20GB, 512MiB); a lower cap evicts unpinned artifacts now' },
+    'max-upload': { type: 'string', help: 'store set: cap on bytes/s served to members (e.g. 10MB), or "none"' }
+  },
+  positionals: { min: 1, max: 2, names: 'status|verify|rm|set' },
   run: (v, [sub, ref]) => withClient(v, async (c) => {
+    if (sub !== 'set' && (v.cap !== undefined || v['max-upload'] !== undefined)) throw new UsageError('--cap and --max-upload go with `store set`')
     if (sub === 'status') {
       const r = await c.call('store.status')
-      return { json: r, text: `${r.dir}: ${bytes(r.bytes)} of ${bytes(r.capBytes)} in ${r.chunks} chunks, ${r.artifacts} artifact(s); upload cap ${r.maxUploadBytesPerSec === null ? 'none' : bytes(r.maxUploadBytesPerSec) + '/s'}` }
+      return { json: r, text: storeLine(r) }
+    }
+    if (sub === 'set') {
+      if (v.cap === undefined && v['max-upload'] === undefined) throw new UsageError('store set needs --cap SIZE and/or --max-upload RATE|none')
+      const up = v['max-upload'] === undefined ? undefined : String(v['max-upload']).toLowerCase() === 'none' ? 0 : parseByteQuantity(String(v['max-upload']), '--max-upload')
+      const r = await c.call('store.configure', {
+        ...(v.cap !== undefined ? { capBytes: parseByteQuantity(String(v.cap), '--cap') } : {}),
+        ...(up !== undefined ? { maxUploadBytesPerSec: up } : {})
+      })
+      return { json: r, text: storeLine(r) }
     }
     if (sub === 'verify') {
       const r = await c.call('store.verify')
@@ -129,6 +159,6 @@ export const store: Command = {
       const r = await c.call('artifacts.remove', { artifact: ref })
       return { json: r, text: `removed ${r.artifact.id}` }
     }
-    throw new UsageError(`unknown store command "${sub}" (status, verify or rm)`)
+    throw new UsageError(`unknown store command "${sub}" (status, verify, rm or set)`)
   })
 }

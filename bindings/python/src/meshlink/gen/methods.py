@@ -10,6 +10,7 @@ from .._wire import format_datetime  # noqa: F401
 from .models import (  # noqa: F401
     ArtifactsFetchResult,
     ArtifactsListResult,
+    ArtifactsPinResult,
     ArtifactsPublishResult,
     ArtifactsRemoveResult,
     ForwardsCloseResult,
@@ -27,7 +28,7 @@ from .models import (  # noqa: F401
     ServicesListResult,
     ServicesShareResult,
     ServicesUnshareResult,
-    StoreStatusResult,
+    StoreStatus,
     StoreVerifyResult,
     TransfersCancelResult,
     TransfersListResult,
@@ -55,6 +56,11 @@ class SyncMethods:
         """`artifacts.list`: Artifacts in this node's store and those connected members announce."""
         params: dict[str, Any] = {}
         return ArtifactsListResult.from_json(self._request("artifacts.list", params, timeout))
+
+    def artifacts_pin(self, artifact: str, pinned: bool, *, timeout: float | None = None) -> ArtifactsPinResult:
+        """`artifacts.pin`: Pins a local artifact (the store cap never evicts it) or unpins it (evictable again, least recently used first)."""
+        params: dict[str, Any] = {"artifact": artifact, "pinned": pinned}
+        return ArtifactsPinResult.from_json(self._request("artifacts.pin", params, timeout))
 
     def artifacts_publish(self, path: str, tag: str | None = None, pin: bool | None = None, *, timeout: float | None = None) -> ArtifactsPublishResult:
         """`artifacts.publish`: Publishes a directory (or one file) as an artifact: cuts its files into content-defined chunks in the store and announces it to members. Answers at once with a transfer; transfer.done carries the artifact."""
@@ -157,10 +163,19 @@ class SyncMethods:
         params: dict[str, Any] = {"name": name}
         return ServicesUnshareResult.from_json(self._request("services.unshare", params, timeout))
 
-    def store_status(self, *, timeout: float | None = None) -> StoreStatusResult:
+    def store_configure(self, cap_bytes: int | None = None, max_upload_bytes_per_sec: int | None = None, *, timeout: float | None = None) -> StoreStatus:
+        """`store.configure`: Changes the store's size cap and/or the upload cap (bytes/s this node serves to members). Takes effect at once (a lower size cap evicts least recently used unpinned artifacts) and persists across restarts."""
+        params: dict[str, Any] = {}
+        if cap_bytes is not None:
+            params["capBytes"] = cap_bytes
+        if max_upload_bytes_per_sec is not None:
+            params["maxUploadBytesPerSec"] = max_upload_bytes_per_sec
+        return StoreStatus.from_json(self._request("store.configure", params, timeout))
+
+    def store_status(self, *, timeout: float | None = None) -> StoreStatus:
         """`store.status`: Size and limits of the artifact store."""
         params: dict[str, Any] = {}
-        return StoreStatusResult.from_json(self._request("store.status", params, timeout))
+        return StoreStatus.from_json(self._request("store.status", params, timeout))
 
     def store_verify(self, *, timeout: float | None = None) -> StoreVerifyResult:
         """`store.verify`: Hashes every chunk in the store, deletes the ones that do not match their name, and lists artifacts that are no longer complete."""
@@ -199,6 +214,11 @@ class AsyncMethods:
         """`artifacts.list`: Artifacts in this node's store and those connected members announce."""
         params: dict[str, Any] = {}
         return ArtifactsListResult.from_json(await self._request("artifacts.list", params, timeout))
+
+    async def artifacts_pin(self, artifact: str, pinned: bool, *, timeout: float | None = None) -> ArtifactsPinResult:
+        """`artifacts.pin`: Pins a local artifact (the store cap never evicts it) or unpins it (evictable again, least recently used first)."""
+        params: dict[str, Any] = {"artifact": artifact, "pinned": pinned}
+        return ArtifactsPinResult.from_json(await self._request("artifacts.pin", params, timeout))
 
     async def artifacts_publish(self, path: str, tag: str | None = None, pin: bool | None = None, *, timeout: float | None = None) -> ArtifactsPublishResult:
         """`artifacts.publish`: Publishes a directory (or one file) as an artifact: cuts its files into content-defined chunks in the store and announces it to members. Answers at once with a transfer; transfer.done carries the artifact."""
@@ -301,10 +321,19 @@ class AsyncMethods:
         params: dict[str, Any] = {"name": name}
         return ServicesUnshareResult.from_json(await self._request("services.unshare", params, timeout))
 
-    async def store_status(self, *, timeout: float | None = None) -> StoreStatusResult:
+    async def store_configure(self, cap_bytes: int | None = None, max_upload_bytes_per_sec: int | None = None, *, timeout: float | None = None) -> StoreStatus:
+        """`store.configure`: Changes the store's size cap and/or the upload cap (bytes/s this node serves to members). Takes effect at once (a lower size cap evicts least recently used unpinned artifacts) and persists across restarts."""
+        params: dict[str, Any] = {}
+        if cap_bytes is not None:
+            params["capBytes"] = cap_bytes
+        if max_upload_bytes_per_sec is not None:
+            params["maxUploadBytesPerSec"] = max_upload_bytes_per_sec
+        return StoreStatus.from_json(await self._request("store.configure", params, timeout))
+
+    async def store_status(self, *, timeout: float | None = None) -> StoreStatus:
         """`store.status`: Size and limits of the artifact store."""
         params: dict[str, Any] = {}
-        return StoreStatusResult.from_json(await self._request("store.status", params, timeout))
+        return StoreStatus.from_json(await self._request("store.status", params, timeout))
 
     async def store_verify(self, *, timeout: float | None = None) -> StoreVerifyResult:
         """`store.verify`: Hashes every chunk in the store, deletes the ones that do not match their name, and lists artifacts that are no longer complete."""

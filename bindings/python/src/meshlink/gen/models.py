@@ -244,6 +244,49 @@ class ArtifactsListResult:
 
 
 @dataclass(frozen=True, slots=True)
+class ArtifactsPinParams:
+    """ArtifactsPinParams."""
+
+    artifact: str
+    """An artifact id, a unique id prefix (8+ hex digits) or a tag; it must be in this node's store."""
+    pinned: bool
+    """true: pin; false: unpin."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ArtifactsPinParams:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            artifact=d["artifact"],
+            pinned=d["pinned"],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"artifact": self.artifact, "pinned": self.pinned}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactsPinResult:
+    """ArtifactsPinResult."""
+
+    artifact: Artifact
+    """An artifact this node holds or a member announced."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ArtifactsPinResult:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls(
+            artifact=Artifact.from_json(d["artifact"]),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {"artifact": self.artifact.to_json()}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class ArtifactsPublishParams:
     """ArtifactsPublishParams."""
 
@@ -1425,34 +1468,49 @@ class ServicesUnshareResult:
 
 
 @dataclass(frozen=True, slots=True)
-class StoreStatusParams:
-    """StoreStatusParams."""
+class StoreConfigureParams:
+    """StoreConfigureParams."""
+
+    cap_bytes: int | None = None
+    """New size cap in bytes (at least 1 MiB)."""
+    max_upload_bytes_per_sec: int | None = None
+    """New upload cap in bytes per second; 0 removes the cap (as with aria2c and rsync)."""
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> StoreStatusParams:
+    def from_json(cls, d: dict[str, Any]) -> StoreConfigureParams:
         """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
-        return cls()
+        return cls(
+            cap_bytes=d.get("capBytes"),
+            max_upload_bytes_per_sec=d.get("maxUploadBytesPerSec"),
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The wire form (optional fields left out when None)."""
         out: dict[str, Any] = {}
+        if self.cap_bytes is not None:
+            out["capBytes"] = self.cap_bytes
+        if self.max_upload_bytes_per_sec is not None:
+            out["maxUploadBytesPerSec"] = self.max_upload_bytes_per_sec
         return out
 
 
 @dataclass(frozen=True, slots=True)
-class StoreStatusResult:
-    """StoreStatusResult."""
+class StoreStatus:
+    """Size and limits of this node's artifact store."""
 
     dir: str
+    """The store directory (under the state dir)."""
     bytes: int
+    """Bytes of chunk data on disk."""
     cap_bytes: int
+    """Size cap: past it, least recently used unpinned artifacts are evicted."""
     chunks: int
     artifacts: int
     max_upload_bytes_per_sec: int | None
     """Cap on the bytes this node serves to members, or null."""
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> StoreStatusResult:
+    def from_json(cls, d: dict[str, Any]) -> StoreStatus:
         """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
         return cls(
             dir=d["dir"],
@@ -1466,6 +1524,21 @@ class StoreStatusResult:
     def to_json(self) -> dict[str, Any]:
         """The wire form (optional fields left out when None)."""
         out: dict[str, Any] = {"dir": self.dir, "bytes": self.bytes, "capBytes": self.cap_bytes, "chunks": self.chunks, "artifacts": self.artifacts, "maxUploadBytesPerSec": self.max_upload_bytes_per_sec}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStatusParams:
+    """StoreStatusParams."""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> StoreStatusParams:
+        """Builds it from decoded JSON; unknown fields are ignored (the protocol may add fields)."""
+        return cls()
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (optional fields left out when None)."""
+        out: dict[str, Any] = {}
         return out
 
 
@@ -1778,6 +1851,7 @@ class TransfersListResult:
 METHODS: dict[str, tuple[type, type]] = {
     "artifacts.fetch": (ArtifactsFetchParams, ArtifactsFetchResult),
     "artifacts.list": (ArtifactsListParams, ArtifactsListResult),
+    "artifacts.pin": (ArtifactsPinParams, ArtifactsPinResult),
     "artifacts.publish": (ArtifactsPublishParams, ArtifactsPublishResult),
     "artifacts.remove": (ArtifactsRemoveParams, ArtifactsRemoveResult),
     "forwards.close": (ForwardsCloseParams, ForwardsCloseResult),
@@ -1795,7 +1869,8 @@ METHODS: dict[str, tuple[type, type]] = {
     "services.list": (ServicesListParams, ServicesListResult),
     "services.share": (ServicesShareParams, ServicesShareResult),
     "services.unshare": (ServicesUnshareParams, ServicesUnshareResult),
-    "store.status": (StoreStatusParams, StoreStatusResult),
+    "store.configure": (StoreConfigureParams, StoreStatus),
+    "store.status": (StoreStatusParams, StoreStatus),
     "store.verify": (StoreVerifyParams, StoreVerifyResult),
     "transfers.cancel": (TransfersCancelParams, TransfersCancelResult),
     "transfers.list": (TransfersListParams, TransfersListResult),
