@@ -1,4 +1,4 @@
-// The Artifacts view's commands (Publish Folder…, Fetch…, Remove, Copy Artifact Id, Cancel) and
+// The Artifacts view's commands (Publish Folder…, Fetch…, Remove, Pin, Unpin, Copy Artifact Id, Cancel) and
 // how a transfer is followed: artifacts.publish/fetch answer at once with a transfer, and a
 // cancellable notification shows its transfer.progress (percent, rate, ETA, peers) until
 // transfer.done or transfer.failed. Like commands.ts: each command takes optional arguments (a view
@@ -22,6 +22,8 @@ export const ARTIFACT_COMMANDS = {
   publish: 'meshlink.publishArtifact',
   fetch: 'meshlink.fetchArtifact',
   remove: 'meshlink.removeArtifact',
+  pin: 'meshlink.pinArtifact',
+  unpin: 'meshlink.unpinArtifact',
   copyId: 'meshlink.copyArtifactId',
   cancel: 'meshlink.cancelTransfer',
   refresh: 'meshlink.refreshArtifacts'
@@ -272,6 +274,27 @@ export function registerArtifactCommands (d: ArtifactCommandDeps): vscode.Dispos
     return removed.artifact
   }
 
+  /** Pin (true) or unpin (false) a local artifact; returns it as the sidecar reports it afterwards. */
+  function pinCommand (pinned: boolean): (arg?: unknown) => Promise<Artifact | undefined> {
+    return async (arg?: unknown) => {
+      let ref = artifactRefOf(arg)
+      if (ref === undefined) {
+        ref = (await pickArtifact(pinned ? t('Pin which artifact (keep it in the store whatever its size cap)?') : t('Unpin which artifact (the store may evict it)?'),
+          x => x.local && x.pinned !== pinned, pinned ? t('No unpinned artifact is stored on this machine.') : t('No pinned artifact is stored on this machine.')))?.id
+      }
+      if (ref === undefined) return undefined
+      const known = artifacts.find(ref)
+      const label = known ? labelOf(known) : ref
+      const r = ref
+      const done = await runner.run(pinned ? t('Pin {0}', label) : t('Unpin {0}', label), c => c.call('artifacts.pin', { artifact: r, pinned }, { timeoutMs: 30_000 }), 'artifacts.pin')
+      if (!done) return undefined
+      // unpinning may have evicted it: artifacts.list says what remains
+      void d.refresh()
+      vscode.window.setStatusBarMessage(pinned ? t('Pinned {0}', label) : t('Unpinned {0}', label), 4000)
+      return done.artifact
+    }
+  }
+
   async function copyId (arg?: unknown): Promise<string | undefined> {
     let id = artifactRefOf(arg)
     if (id === undefined) id = (await pickArtifact(t('Copy the id of which artifact?'), () => true, t('No artifact is published in this mesh yet.')))?.id
@@ -308,6 +331,8 @@ export function registerArtifactCommands (d: ArtifactCommandDeps): vscode.Dispos
     [ARTIFACT_COMMANDS.publish]: publish,
     [ARTIFACT_COMMANDS.fetch]: fetch,
     [ARTIFACT_COMMANDS.remove]: remove,
+    [ARTIFACT_COMMANDS.pin]: pinCommand(true),
+    [ARTIFACT_COMMANDS.unpin]: pinCommand(false),
     [ARTIFACT_COMMANDS.copyId]: copyId,
     [ARTIFACT_COMMANDS.cancel]: cancel,
     [ARTIFACT_COMMANDS.refresh]: async () => { if (await runner.sidecar()) await d.refresh() }

@@ -32,12 +32,12 @@ test('rows: published here, then in the mesh; newest first; size, files, holders
   const [mine, mesh] = groups
   assert.equal(mine.artifacts[0].label, 'web-dist@main')
   assert.equal(mine.artifacts[0].description, '12 MB · 42 files · on no other machine yet')
-  assert.equal(mine.artifacts[0].contextValue, 'meshlink.artifact.mine.local')
+  assert.equal(mine.artifacts[0].contextValue, 'meshlink.artifact.mine.local.pinned', 'published artifacts are pinned: Unpin, not Pin')
   assert.equal(mine.artifacts[0].icon, 'mine')
   assert.deepEqual(mesh.artifacts.map(r => r.label), [shortId('c'), 'docs', 'old'])
   const [u, d, o] = mesh.artifacts
   assert.equal(u.description, '999 B · 3 files · here · 0 holders online')
-  assert.equal(u.contextValue, 'meshlink.artifact.theirs.local')
+  assert.equal(u.contextValue, 'meshlink.artifact.theirs.local', 'a fetched, unpinned artifact: Pin')
   assert.equal(u.icon, 'here')
   assert.equal(d.description, '2.0 MB · 1 file · 1 holder online, 1 fetching')
   assert.equal(d.holdersOnline, 1)

@@ -96,7 +96,7 @@ export function defineArtifactsSuite (): void {
       const row = await waitFor('the artifact under "Published here"', () => findArtifact(api, a.id))
       assert.equal(api.artifactsViewRows()[0].label, 'Published here')
       assert.equal(row.label, a.tag)
-      assert.equal(row.contextValue, 'meshlink.artifact.mine.local')
+      assert.equal(row.contextValue, 'meshlink.artifact.mine.local.pinned', 'published artifacts are pinned')
       assert.match(row.description, /^3\.4 MB · 4 files · on no other machine yet$/)
       assert.ok(api.messages().some(m => m.message.startsWith(`Published "${a.tag}" (3.4 MB, 4 files)`)))
 
@@ -182,6 +182,15 @@ export function defineArtifactsSuite (): void {
       const err = api.messages().slice(before).find(m => m.severity === 'error')
       assert.equal(err?.code, 'CONFLICT')
       assert.match(err.message, /^Fetch api-dist@main: The destination folder is not empty/)
+
+      // Pin, then Unpin: the row's context (which of the two the menu offers) follows
+      const pinned = await vscode.commands.executeCommand<{ id: string, pinned: boolean } | undefined>('meshlink.pinArtifact', here)
+      assert.equal(pinned?.pinned, true)
+      const pinnedRow = await waitFor('the row to be pinned', () => { const r = findArtifact(api, id); return r?.contextValue === 'meshlink.artifact.theirs.local.pinned' ? r : undefined })
+      assert.match(pinnedRow.tooltip, /Pinned: never evicted/)
+      const unpinned = await vscode.commands.executeCommand<{ id: string, pinned: boolean } | undefined>('meshlink.unpinArtifact', pinnedRow)
+      assert.equal(unpinned?.pinned, false)
+      await waitFor('the row to be unpinned', () => findArtifact(api, id)?.contextValue === 'meshlink.artifact.theirs.local')
 
       // Remove: gone from this machine, still in the mesh (the teammate holds it)
       const removed = await vscode.commands.executeCommand<{ id: string } | undefined>('meshlink.removeArtifact', here)
