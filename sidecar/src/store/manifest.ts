@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { posix } from 'node:path'
 import { UnsafeManifestError } from './errors.ts'
-import { CHUNK_MAX_BYTES, MANIFEST_MAX_BYTES, MANIFEST_MAX_ENTRIES, PATH_MAX_BYTES } from './constants.ts'
+import { MANIFEST_CHUNK_MAX_BYTES, MANIFEST_MAX_BYTES, MANIFEST_MAX_ENTRIES, PATH_MAX_BYTES } from './constants.ts'
 
 /**
  * An artifact manifest: the tree, canonical JSON (entries sorted by path, keys in a fixed order),
@@ -104,7 +104,7 @@ export function parseManifest (bytes: Uint8Array, expectId?: string): { manifest
       if (!int(x.mode, 0o7777) || !int(x.size, Number.MAX_SAFE_INTEGER) || !Array.isArray(x.chunks)) throw new UnsafeManifestError(`file ${path}: bad mode, size or chunks`)
       let sum = 0
       const chunks = (x.chunks as unknown[]).map((c) => {
-        if (!Array.isArray(c) || c.length !== 2 || typeof c[0] !== 'string' || !HASH.test(c[0]) || !int(c[1], CHUNK_MAX_BYTES) || c[1] === 0) throw new UnsafeManifestError(`file ${path}: bad chunk`)
+        if (!Array.isArray(c) || c.length !== 2 || typeof c[0] !== 'string' || !HASH.test(c[0]) || !int(c[1], MANIFEST_CHUNK_MAX_BYTES) || c[1] === 0) throw new UnsafeManifestError(`file ${path}: bad chunk`)
         sum += c[1] as number
         return [c[0], c[1]] as [string, number]
       })
