@@ -248,7 +248,7 @@ export class Sidecar {
       await this.api?.stop().catch((err) => this.log.warn('API stop: %s', err))
       await this.switching
       await this.forwarding?.detach('the sidecar is stopping').catch((err) => this.log.warn('forwarding stop: %s', err))
-      await this.artifacts?.detach().catch((err) => this.log.warn('artifacts stop: %s', err))
+      await this.artifacts?.detach({ stopping: true }).catch((err) => this.log.warn('artifacts stop: %s', err))
       await this.node?.stop().catch((err) => this.log.warn('node stop: %s', err))
       for (const f of this.endpoints?.files ?? []) {
         try { unlinkSync(f) } catch { /* gone */ }

@@ -21,6 +21,30 @@ export async function checkOutput (out: string): Promise<void> {
   if (!st.isDirectory() || (await readdir(out)).length > 0) throw new OutputExistsError(`${out} exists and is not an empty directory`)
 }
 
+/** Temp trees for `out` are `<dir>/.<name>.meshlink-<pid>-<random>.tmp`. */
+const tempPrefix = (out: string): string => `.${basename(out)}.meshlink-`
+
+function alive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' // exists, owned by someone else
+  }
+}
+
+async function removeStaleTempTrees (out: string): Promise<void> {
+  const prefix = tempPrefix(out)
+  let names: string[]
+  try { names = await readdir(dirname(out)) } catch { return }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue
+    const pid = Number(/^(\d+)-[0-9a-f]{8}\.tmp$/.exec(name.slice(prefix.length))?.[1])
+    if (!Number.isSafeInteger(pid) || pid === process.pid || alive(pid)) continue
+    await rm(join(dirname(out), name), { recursive: true, force: true }).catch(() => {})
+  }
+}
+
 /** Where one chunk goes: file index and byte offset in it. */
 type Placement = [file: number, offset: number]
 
@@ -49,7 +73,7 @@ export class OutputTree {
   private constructor (m: Manifest, out: string) {
     this.manifest = m
     this.out = out
-    this.tmp = join(dirname(out), `.${basename(out)}.meshlink-${randomBytes(4).toString('hex')}.tmp`)
+    this.tmp = join(dirname(out), `${tempPrefix(out)}${process.pid}-${randomBytes(4).toString('hex')}.tmp`)
     for (const e of m.entries) {
       if (e.type !== 'file') continue
       const file = this.files.push({ path: join(this.tmp, e.path), mode: e.mode }) - 1
@@ -63,9 +87,13 @@ export class OutputTree {
     }
   }
 
-  /** Checks `out` is free and creates the temp tree: directories, symlinks and empty files. */
+  /**
+   * Checks `out` is free and creates the temp tree: directories, symlinks and empty files. Temp trees
+   * for `out` left by a process that is gone (a sidecar killed in the middle of a fetch) are removed.
+   */
   static async create (m: Manifest, out: string, signal?: AbortSignal): Promise<OutputTree> {
     await checkOutput(out)
+    await removeStaleTempTrees(out)
     const t = new OutputTree(m, out)
     try {
       await mkdir(t.tmp, { mode: 0o700 })

@@ -1,5 +1,5 @@
 import { lstat } from 'node:fs/promises'
-import { isAbsolute, resolve as resolvePath } from 'node:path'
+import { isAbsolute, join, resolve as resolvePath } from 'node:path'
 import type { Artifact, StoreConfigureParams, StoreStatus, Transfer } from '../gen/protocol-types.ts'
 import { ApiError } from '../api/errors.ts'
 import type { MeshNode, Publish } from '../mesh/mesh-node.ts'
@@ -15,11 +15,14 @@ import { NoHoldersError, type Holder } from './fetcher.ts'
 import { fetchIntoTree } from './fetch-into-tree.ts'
 import { PeerSession } from './peer-session.ts'
 import { RateLimiter } from './rate-limit.ts'
+import { PendingFetches, PENDING_FETCH_MAX_AGE_MS, type PendingFetch } from './pending-fetches.ts'
 import { TransferState, type TransferErrorCode } from './transfer.ts'
 import type { AnnouncedArtifact } from './wire.ts'
 import { CHUNKS_PROTOCOL, MAX_ANNOUNCED_ARTIFACTS, MAX_CHUNK_STREAMS } from './constants.ts'
 
 const KEEP_TRANSFERS = 100
+/** How long stopping waits for running transfers to clean up after their abort. */
+const TASK_STOP_MS = 5_000
 
 export interface ArtifactSyncOptions {
   storeDir: string
@@ -46,11 +49,20 @@ export class ArtifactSync {
   /** Artifacts a running transfer works on (never evicted meanwhile). */
   private readonly busy = new Map<string, number>()
   private readonly onDisconnect = (e: CustomEvent): void => this.forgetPeer(String(e.detail))
+  /** Fetches that were running when the sidecar last stopped, started again once a holder is seen. */
+  private readonly pending: PendingFetches
+  /** The sidecar is stopping: running fetches stay pending for its next start. */
+  private stopping = false
+  /** The publishes and fetches running now (detach waits for them to clean up). */
+  private readonly tasks = new Set<Promise<void>>()
+  /** Output directories of pending fetches being started right now. */
+  private readonly resuming = new Set<string>()
 
   constructor (opts: ArtifactSyncOptions) {
     this.publishEvent = opts.publish
     this.log = opts.log
     this.store = new ArtifactStore(opts.storeDir, opts.capBytes, opts.log.scope('store'))
+    this.pending = new PendingFetches(join(opts.storeDir, 'fetches.json'), opts.log.scope('store'))
     this.upload = new RateLimiter(opts.maxUploadBytesPerSec)
     this.server = new ChunkServer({ store: this.store, upload: this.upload, onServed: () => {}, log: opts.log.scope('serve') })
   }
@@ -62,11 +74,22 @@ export class ArtifactSync {
     this.announcer = new ArtifactAnnouncer({ node, mine: () => this.announced(), onAnnouncement: (peer, list) => this.onAnnouncement(peer, list), log: this.log.scope('announce') })
     await this.announcer.start()
     node.addEventListener('peer:disconnect', this.onDisconnect)
+    this.resumePending()
   }
 
-  async detach (): Promise<void> {
+  /**
+   * `stopping`: the sidecar is shutting down, and running fetches start again on its next start;
+   * otherwise the node is leaving the mesh, and they are dropped with it.
+   */
+  async detach (opts: { stopping?: boolean } = {}): Promise<void> {
     const node = this.mesh?.libp2p
-    for (const t of this.transfers.values()) if (t.state === 'running') t.controller.abort(new Error('the node left the mesh'))
+    this.stopping = opts.stopping === true
+    if (!this.stopping) for (const f of this.pending.list()) this.pending.remove(f.out)
+    for (const t of this.transfers.values()) if (t.state === 'running') t.controller.abort(new Error(this.stopping ? 'the sidecar is stopping (the fetch goes on when it starts again)' : 'the node left the mesh'))
+    // let them remove their temp trees (bounded: a hung disk must not hold the shutdown)
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([Promise.allSettled(this.tasks), new Promise<void>(resolve => { timer = setTimeout(resolve, TASK_STOP_MS) })])
+    clearTimeout(timer)
     if (node) {
       node.removeEventListener('peer:disconnect', this.onDisconnect)
       await this.announcer?.stop()
@@ -97,6 +120,28 @@ export class ArtifactSync {
       if (!old || old.complete !== a.complete || old.tag !== a.tag) this.publishEvent('artifact.updated', { artifact: this.artifact(a.id) })
     }
     for (const gone of before.keys()) this.gone(gone)
+    if (list.length > 0) this.resumePending()
+  }
+
+  /** Starts the pending fetches whose artifact a connected member now holds; forgets expired ones. */
+  private resumePending (): void {
+    if (this.mesh === undefined || this.stopping) return
+    for (const f of this.pending.list()) {
+      if (this.resuming.has(f.out) || [...this.transfers.values()].some(t => t.state === 'running' && t.path === f.out)) continue
+      if (Date.now() - Date.parse(f.since) > PENDING_FETCH_MAX_AGE_MS) {
+        this.log.warn('giving up the interrupted fetch of %s into %s: no member held it for %d h', f.artifact, f.out, PENDING_FETCH_MAX_AGE_MS / 3_600_000)
+        this.pending.remove(f.out)
+        continue
+      }
+      if (this.holders(f.artifact).length === 0 && !this.store.get(f.artifact)?.complete) continue
+      this.log.info('resuming the fetch of %s into %s (interrupted when the sidecar stopped)', f.artifact, f.out)
+      this.resuming.add(f.out)
+      this.fetch({ artifact: f.artifact, out: f.out, pin: f.pin, ...(f.maxBytesPerSec !== null ? { maxBytesPerSec: f.maxBytesPerSec } : {}) }, f).catch((err: Error) => {
+        // e.g. the output directory was filled meanwhile: the fetch cannot go on there
+        this.log.warn('cannot resume the fetch of %s into %s: %s', f.artifact, f.out, err.message)
+        this.pending.remove(f.out)
+      }).finally(() => this.resuming.delete(f.out))
+    }
   }
 
   private forgetPeer (peer: string): void {
@@ -194,6 +239,11 @@ export class ArtifactSync {
     return t
   }
 
+  private track (task: Promise<void>): void {
+    this.tasks.add(task)
+    void task.finally(() => this.tasks.delete(task))
+  }
+
   private hold (id: string): void { this.busy.set(id, (this.busy.get(id) ?? 0) + 1) }
   private release (id: string | null): void {
     if (id === null) return
@@ -230,7 +280,7 @@ export class ArtifactSync {
     if (!st) throw new ApiError('NOT_FOUND', `${path} does not exist`, { path: '/params/path' })
     if (!st.isDirectory() && !st.isFile()) throw new ApiError('INVALID_PARAMS', `${path} is neither a directory nor a regular file`, { path: '/params/path' })
     const t = this.startTransfer('publish', path, p.tag ?? null)
-    void (async () => {
+    this.track((async () => {
       try {
         const r = await publishTree(path, this.store.chunks, (pr) => {
           t.bytesTotal = pr.bytesTotal; t.bytesDone = pr.bytesDone; t.chunksDone = pr.chunksDone; t.chunksTotal = pr.chunksDone
@@ -253,11 +303,12 @@ export class ArtifactSync {
       } finally {
         this.release(t.artifact)
       }
-    })()
+    })())
     return t.toJSON()
   }
 
-  async fetch (p: { artifact: string, out: string, pin?: boolean, maxBytesPerSec?: number }): Promise<Transfer> {
+  /** `resumed`: the pending record this fetch continues (its start time is kept). */
+  async fetch (p: { artifact: string, out: string, pin?: boolean, maxBytesPerSec?: number }, resumed?: PendingFetch): Promise<Transfer> {
     const mesh = this.need()
     if (!isAbsolute(p.out)) throw new ApiError('INVALID_PARAMS', `out "${p.out}" is not absolute`, { path: '/params/out' })
     const out = resolvePath(p.out)
@@ -271,7 +322,8 @@ export class ArtifactSync {
     const t = this.startTransfer('fetch', out, known.tag)
     t.artifact = id
     this.hold(id)
-    void (async () => {
+    this.pending.add({ artifact: id, out, pin: p.pin ?? false, maxBytesPerSec: p.maxBytesPerSec ?? null, since: resumed?.since ?? new Date().toISOString() })
+    this.track((async () => {
       try {
         if (!this.store.get(id)) {
           const bytes = await this.fetchManifest(mesh, id, t.signal)
@@ -312,10 +364,11 @@ export class ArtifactSync {
       } catch (err) {
         this.failTransfer(t, err)
       } finally {
+        if (!this.stopping) this.pending.remove(out)
         this.release(id)
         await this.evict().catch((err) => this.log.warn('eviction: %s', err))
       }
-    })()
+    })())
     return t.toJSON()
   }
 
