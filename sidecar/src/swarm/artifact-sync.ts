@@ -129,12 +129,12 @@ export class ArtifactSync {
     for (const f of this.pending.list()) {
       if (this.resuming.has(f.out) || [...this.transfers.values()].some(t => t.state === 'running' && t.path === f.out)) continue
       if (Date.now() - Date.parse(f.since) > PENDING_FETCH_MAX_AGE_MS) {
-        this.log.warn('giving up the interrupted fetch of %s into %s: no member held it for %d h', f.artifact, f.out, PENDING_FETCH_MAX_AGE_MS / 3_600_000)
+        this.log.warn('giving up the interrupted fetch of %s into %s: started more than %d h ago', f.artifact, f.out, PENDING_FETCH_MAX_AGE_MS / 3_600_000)
         this.pending.remove(f.out)
         continue
       }
       if (this.holders(f.artifact).length === 0 && !this.store.get(f.artifact)?.complete) continue
-      this.log.info('resuming the fetch of %s into %s (interrupted when the sidecar stopped)', f.artifact, f.out)
+      this.log.info('resuming the fetch of %s into %s (interrupted by the sidecar stopping or its holders leaving)', f.artifact, f.out)
       this.resuming.add(f.out)
       this.fetch({ artifact: f.artifact, out: f.out, pin: f.pin, ...(f.maxBytesPerSec !== null ? { maxBytesPerSec: f.maxBytesPerSec } : {}) }, f).catch((err: Error) => {
         // e.g. the output directory was filled meanwhile: the fetch cannot go on there
@@ -323,6 +323,7 @@ export class ArtifactSync {
     t.artifact = id
     this.hold(id)
     this.pending.add({ artifact: id, out, pin: p.pin ?? false, maxBytesPerSec: p.maxBytesPerSec ?? null, since: resumed?.since ?? new Date().toISOString() })
+    let waitsForHolders = false
     this.track((async () => {
       try {
         if (!this.store.get(id)) {
@@ -362,9 +363,11 @@ export class ArtifactSync {
         this.publishEvent('artifact.updated', { artifact: a })
         this.publishEvent('transfer.done', { transfer: t.toJSON(), artifact: a })
       } catch (err) {
-        this.failTransfer(t, err)
+        // every holder gone: it starts again when one is back (transfers.cancel on it stops that)
+        waitsForHolders = err instanceof NoHoldersError && !t.signal.aborted
+        this.failTransfer(t, waitsForHolders ? new NoHoldersError(`${(err as Error).message}; it goes on when a member that holds it connects again`) : err)
       } finally {
-        if (!this.stopping) this.pending.remove(out)
+        if (!this.stopping && !waitsForHolders) this.pending.remove(out)
         this.release(id)
         await this.evict().catch((err) => this.log.warn('eviction: %s', err))
       }
@@ -398,11 +401,23 @@ export class ArtifactSync {
     return [...this.transfers.values()].reverse().map(t => t.toJSON())
   }
 
+  /** Cancels a running transfer; for a fetch that failed waiting for holders, drops its restart. */
   cancel (id: string): Transfer {
     const t = this.transfers.get(id)
     if (!t) throw new ApiError('NOT_FOUND', `no transfer with id ${id}`, { path: '/params/id' })
     if (t.state === 'running') t.controller.abort(new Error('cancelled by the user'))
+    else if (t.kind === 'fetch' && t.error?.code === 'PEER_UNREACHABLE' && !this.restartedSince(t)) this.pending.remove(t.path)
     return t.toJSON()
+  }
+
+  /** A newer fetch into the same directory exists (the restart of `t`, or another one). */
+  private restartedSince (t: TransferState): boolean {
+    let newer = false
+    for (const x of this.transfers.values()) {
+      if (x === t) newer = true
+      else if (newer && x.kind === 'fetch' && x.path === t.path) return true
+    }
+    return false
   }
 
   /** New store size cap and/or upload cap, in effect at once (a lower size cap evicts). */
