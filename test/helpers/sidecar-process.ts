@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 import { MeshlinkClient, EventStream, type EventMessage } from '../../sidecar/src/client/client.ts'
 import type { ApiInfo } from '../../sidecar/src/daemon/api-info.ts'
+import type { Transfer } from '../../sidecar/src/gen/protocol-types.ts'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 /** The bundled CLI/sidecar (built by `npm run build`). */
@@ -105,4 +106,12 @@ export function collectEvents (info: ApiInfo, topics: string[] = []): { events: 
   const events: EventMessage[] = []
   void (async () => { for await (const e of stream) events.push(e) })()
   return { events, close: () => stream.close() }
+}
+
+/** Waits until transfer `id` of sidecar `s` is no longer running (done, failed or cancelled); returns it. */
+export async function transferEnded (s: SidecarProcess, id: string, timeoutMs = 60_000): Promise<Transfer> {
+  return waitFor(async () => {
+    const t = (await s.client.call('transfers.list')).transfers.find(x => x.id === id)
+    return t && t.state !== 'running' ? t : undefined
+  }, `transfer ${id} to end`, timeoutMs, 50)
 }

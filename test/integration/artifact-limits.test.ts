@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync, readFileSync, readdirSync, rmSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startSidecar, waitFor, removeStateDir, collectEvents, type SidecarProcess } from '../helpers/sidecar-process.ts'
+import { startSidecar, waitFor, removeStateDir, collectEvents, transferEnded, type SidecarProcess } from '../helpers/sidecar-process.ts'
 import type { Transfer } from '../../sidecar/src/gen/protocol-types.ts'
 import { treeDigest } from '../helpers/tree-digest.ts'
 
@@ -26,13 +26,6 @@ const src = join(work, 'src')
 let artifactId = ''
 let outN = 0
 
-async function finished (s: SidecarProcess, id: string, timeoutMs = 60_000): Promise<Transfer> {
-  return waitFor(async () => {
-    const t = (await s.client.call('transfers.list')).transfers.find(x => x.id === id)
-    return t && t.state !== 'running' ? t : undefined
-  }, `transfer ${id} to end`, timeoutMs, 50)
-}
-
 /** Fetches the artifact on the fetcher into a new dir (dropping its store copy first); returns seconds taken. */
 async function timedFetch (maxBytesPerSec?: number): Promise<{ seconds: number, out: string, transfer: Transfer }> {
   if ((await fetcher.client.call('artifacts.list')).artifacts.some(a => a.id === artifactId && a.local)) {
@@ -41,7 +34,7 @@ async function timedFetch (maxBytesPerSec?: number): Promise<{ seconds: number, 
   const out = join(work, `out${++outN}`)
   const t0 = performance.now()
   const { transfer } = await fetcher.client.call('artifacts.fetch', { artifact: artifactId, out, ...(maxBytesPerSec ? { maxBytesPerSec } : {}) })
-  const t = await finished(fetcher, transfer.id)
+  const t = await transferEnded(fetcher, transfer.id)
   const seconds = (performance.now() - t0) / 1000
   assert.equal(t.state, 'done', JSON.stringify(t.error))
   assert.equal(t.bytesFromPeers, SIZE, 'every byte came from the seeder')
@@ -57,7 +50,7 @@ before(async () => {
   const { code } = await seeder.client.call('mesh.invite')
   assert.equal((await fetcher.client.call('mesh.join', { code })).connected, true)
   const { transfer } = await seeder.client.call('artifacts.publish', { path: src, tag: 'limits@test' })
-  const t = await finished(seeder, transfer.id)
+  const t = await transferEnded(seeder, transfer.id)
   assert.equal(t.state, 'done', JSON.stringify(t.error))
   artifactId = t.artifact!
   await waitFor(async () => (await fetcher.client.call('artifacts.list')).artifacts.find(a => a.id === artifactId)?.holders.length === 1, 'the fetcher to see the artifact')
@@ -141,7 +134,7 @@ test('a fetch into a full file system fails with NO_SPACE and leaves no output o
     }
     const out = join(mnt, 'out')
     const { transfer } = await fetcher.client.call('artifacts.fetch', { artifact: artifactId, out })
-    const done = await finished(fetcher, transfer.id)
+    const done = await transferEnded(fetcher, transfer.id)
     assert.equal(done.state, 'failed')
     assert.equal(done.error?.code, 'NO_SPACE', JSON.stringify(done.error))
     assert.match(done.error?.message ?? '', /space/i)

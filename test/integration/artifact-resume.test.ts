@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync, readFileSync, readdirSync, rmSync, mkdtempSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startSidecar, waitFor, removeStateDir, type SidecarProcess } from '../helpers/sidecar-process.ts'
+import { startSidecar, waitFor, removeStateDir, transferEnded, type SidecarProcess } from '../helpers/sidecar-process.ts'
 import type { Transfer } from '../../sidecar/src/gen/protocol-types.ts'
 import { treeDigest } from '../helpers/tree-digest.ts'
 
@@ -69,7 +69,8 @@ before(async () => {
   const { code } = await seeder.client.call('mesh.invite')
   assert.equal((await fetcher!.client.call('mesh.join', { code })).connected, true)
   const { transfer } = await seeder.client.call('artifacts.publish', { path: src })
-  const t = await waitFor(async () => { const x = (await seeder.client.call('transfers.list')).transfers.find(y => y.id === transfer.id); return x?.state === 'done' ? x : undefined }, 'publish')
+  const t = await transferEnded(seeder, transfer.id)
+  assert.equal(t.state, 'done', JSON.stringify(t.error))
   artifactId = t.artifact!
   await waitFor(async () => (await fetcher!.client.call('artifacts.list')).artifacts.find(a => a.id === artifactId)?.holders.length === 1, 'the fetcher to see the artifact')
 })

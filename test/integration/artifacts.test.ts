@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync, symlinkSync, readdirSync, rmSync, mkdtempSync, cpSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startSidecar, waitFor, removeStateDir, tempStateDir, type SidecarProcess } from '../helpers/sidecar-process.ts'
+import { startSidecar, waitFor, removeStateDir, tempStateDir, transferEnded, type SidecarProcess } from '../helpers/sidecar-process.ts'
 import type { Transfer } from '../../sidecar/src/gen/protocol-types.ts'
 import { encodeManifest, manifestId } from '../../sidecar/src/store/manifest.ts'
 import { treeDigest } from '../helpers/tree-digest.ts'
@@ -34,10 +34,6 @@ function makeTree (dir: string): void {
 
 async function transfer (s: SidecarProcess, id: string): Promise<Transfer> {
   return (await s.client.call('transfers.list')).transfers.find(t => t.id === id)!
-}
-
-async function finished (s: SidecarProcess, id: string, timeoutMs = 60_000): Promise<Transfer> {
-  return waitFor(async () => { const t = await transfer(s, id); return t.state !== 'running' ? t : undefined }, `transfer ${id} to end`, timeoutMs, 100)
 }
 
 async function join3 (s: SidecarProcess): Promise<void> {
@@ -74,7 +70,7 @@ after(async () => {
 test('publish on A: the artifact is listed and announced; store verify is clean', { timeout: 60_000 }, async () => {
   const { transfer: t0 } = await a.client.call('artifacts.publish', { path: src, tag: 'web@main' })
   assert.equal(t0.kind, 'publish')
-  const t = await finished(a, t0.id)
+  const t = await transferEnded(a, t0.id)
   assert.equal(t.state, 'done', JSON.stringify(t.error))
   artifactId = t.artifact!
   const mine = (await a.client.call('artifacts.list')).artifacts.find(x => x.id === artifactId)!
@@ -88,7 +84,7 @@ test('publish on A: the artifact is listed and announced; store verify is clean'
 test('B fetches from A by tag: byte-exact tree', { timeout: 60_000 }, async () => {
   const out = join(work, 'b-out')
   const { transfer: t0 } = await b.client.call('artifacts.fetch', { artifact: 'web@main', out })
-  const t = await finished(b, t0.id)
+  const t = await transferEnded(b, t0.id)
   assert.equal(t.state, 'done', JSON.stringify(t.error))
   assert.deepEqual(treeDigest(out), treeDigest(src))
   assert.ok(t.bytesFromPeers >= t.bytesTotal && t.bytesFromPeers < t.bytesTotal * 1.2, `${t.bytesFromPeers} bytes received for ${t.bytesTotal}: ${JSON.stringify(t.peers)}`)
@@ -100,7 +96,7 @@ test('a manifest that climbs out of its output dir is refused; nothing is writte
   await sees(c, evilId, 1)
   const out = join(work, 'c-evil')
   const { transfer: t0 } = await c.client.call('artifacts.fetch', { artifact: 'evil', out })
-  const t = await finished(c, t0.id)
+  const t = await transferEnded(c, t0.id)
   assert.equal(t.state, 'failed')
   assert.equal(t.error?.code, 'UNSAFE_MANIFEST')
   assert.equal(existsSync(out), false)
@@ -110,7 +106,7 @@ test('a manifest that climbs out of its output dir is refused; nothing is writte
 test('C fetches from A, B and a corrupting D; A is killed mid-way: C completes from B, drops D, byte-exact', { timeout: 90_000 }, async () => {
   // D fetches first (it serves corrupted bytes, but fetches honestly)
   const dOut = join(work, 'd-out')
-  const dt = await finished(d, (await d.client.call('artifacts.fetch', { artifact: artifactId, out: dOut })).transfer.id)
+  const dt = await transferEnded(d, (await d.client.call('artifacts.fetch', { artifact: artifactId, out: dOut })).transfer.id)
   assert.equal(dt.state, 'done', JSON.stringify(dt.error))
   await sees(c, artifactId, 3)
   const out = join(work, 'c-out')
@@ -120,7 +116,7 @@ test('C fetches from A, B and a corrupting D; A is killed mid-way: C completes f
   assert.equal(mid.state, 'running')
   assert.ok(mid.peers.find(p => p.name === 'alice' && p.bytes > 0), `alice served part: ${JSON.stringify(mid.peers)}`)
   await a.stop('SIGKILL')
-  const t = await finished(c, t0.id)
+  const t = await transferEnded(c, t0.id)
   assert.equal(t.state, 'done', JSON.stringify(t.error))
   assert.deepEqual(treeDigest(out), treeDigest(src))
   const dave = t.peers.find(p => p.name === 'dave')
@@ -136,12 +132,12 @@ test('a rebuilt tree shares most chunks; a fetcher killed mid-way resumes withou
   cpSync(src, rebuilt, { recursive: true, verbatimSymlinks: true })
   writeFileSync(join(rebuilt, 'assets/f3.js'), randomBytes(50_000))
   writeFileSync(join(rebuilt, 'assets/new.js'), randomBytes(30_000))
-  const t2 = await finished(b, (await b.client.call('artifacts.publish', { path: rebuilt, tag: 'web@main' })).transfer.id)
+  const t2 = await transferEnded(b, (await b.client.call('artifacts.publish', { path: rebuilt, tag: 'web@main' })).transfer.id)
   assert.equal(t2.state, 'done')
   const id2 = t2.artifact!
   // C has the first build: only the changed chunks move
   await sees(c, id2, 1)
-  const ct = await finished(c, (await c.client.call('artifacts.fetch', { artifact: 'web@main', out: join(work, 'c-out2') })).transfer.id)
+  const ct = await transferEnded(c, (await c.client.call('artifacts.fetch', { artifact: 'web@main', out: join(work, 'c-out2') })).transfer.id)
   assert.equal(ct.state, 'done', JSON.stringify(ct.error))
   assert.equal(ct.artifact, id2, 'the tag names the newest artifact')
   assert.ok(ct.bytesFromPeers < ct.bytesTotal * 0.05, `${ct.bytesFromPeers} of ${ct.bytesTotal} bytes moved`)
@@ -167,7 +163,7 @@ test('a rebuilt tree shares most chunks; a fetcher killed mid-way resumes withou
     e = await startSidecar({ name: 'erin', stateDir: e1.stateDir })
     const resumed = await waitFor(async () => (await e.client.call('transfers.list')).transfers.find(x => x.kind === 'fetch' && x.path === out), 'the fetch to start again', 30_000)
     await assert.rejects(e.client.call('artifacts.fetch', { artifact: id2, out }), (err: Error & { code?: string }) => err.code === 'CONFLICT' || /exists/.test(err.message))
-    const r = await finished(e, resumed.id)
+    const r = await transferEnded(e, resumed.id)
     assert.equal(r.state, 'done', JSON.stringify(r.error))
     assert.ok(r.bytesFromPeers <= r.bytesTotal - 6 * 1024 * 1024, `resumed: ${r.bytesFromPeers} of ${r.bytesTotal} fetched again`)
     assert.deepEqual(treeDigest(out), treeDigest(rebuilt))
