@@ -84,7 +84,7 @@ export class ArtifactSync {
   async detach (opts: { stopping?: boolean } = {}): Promise<void> {
     const node = this.mesh?.libp2p
     this.stopping = opts.stopping === true
-    if (!this.stopping) for (const f of this.pending.list()) this.pending.remove(f.out)
+    if (!this.stopping) this.pending.clear()
     for (const t of this.transfers.values()) if (t.state === 'running') t.controller.abort(new Error(this.stopping ? 'the sidecar is stopping (the fetch goes on when it starts again)' : 'the node left the mesh'))
     // let them remove their temp trees (bounded: a hung disk must not hold the shutdown)
     let timer: NodeJS.Timeout | undefined
@@ -127,7 +127,7 @@ export class ArtifactSync {
   private resumePending (): void {
     if (this.mesh === undefined || this.stopping) return
     for (const f of this.pending.list()) {
-      if (this.resuming.has(f.out) || [...this.transfers.values()].some(t => t.state === 'running' && t.path === f.out)) continue
+      if (this.resuming.has(f.out) || this.fetchInto(f.out) !== undefined) continue
       if (Date.now() - Date.parse(f.since) > PENDING_FETCH_MAX_AGE_MS) {
         this.log.warn('giving up the interrupted fetch of %s into %s: started more than %d h ago', f.artifact, f.out, PENDING_FETCH_MAX_AGE_MS / 3_600_000)
         this.pending.remove(f.out)
@@ -239,6 +239,12 @@ export class ArtifactSync {
     return t
   }
 
+  /** The running fetch that writes `out`, if any. */
+  private fetchInto (out: string): TransferState | undefined {
+    for (const t of this.transfers.values()) if (t.state === 'running' && t.kind === 'fetch' && t.path === out) return t
+    return undefined
+  }
+
   private track (task: Promise<void>): void {
     this.tasks.add(task)
     void task.finally(() => this.tasks.delete(task))
@@ -314,9 +320,8 @@ export class ArtifactSync {
     const out = resolvePath(p.out)
     const id = this.resolve(p.artifact)
     try { await checkOutput(out) } catch (err) { throw new ApiError('CONFLICT', (err as Error).message, { path: '/params/out' }) }
-    for (const x of this.transfers.values()) {
-      if (x.state === 'running' && x.kind === 'fetch' && x.path === out) throw new ApiError('CONFLICT', `fetch ${x.id} is already writing ${out}`, { path: '/params/out' })
-    }
+    const writing = this.fetchInto(out)
+    if (writing) throw new ApiError('CONFLICT', `fetch ${writing.id} is already writing ${out}`, { path: '/params/out' })
     const known = this.artifact(id)
     if (!known.complete && known.holders.length === 0) throw new ApiError('PEER_UNREACHABLE', `no connected member holds artifact ${id}`)
     const t = this.startTransfer('fetch', out, known.tag)

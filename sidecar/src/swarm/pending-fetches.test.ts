@@ -25,6 +25,8 @@ test('fetches are kept in the file across instances; one per output directory', 
   again.remove('/tmp/two')
   again.remove('/tmp/never')
   assert.deepEqual(new PendingFetches(path, log).list().map(f => f.out), ['/tmp/one'])
+  again.clear()
+  assert.deepEqual(new PendingFetches(path, log).list(), [], 'clear empties the file')
 })
 
 test('a damaged file or malformed entries are ignored with a warning, never trusted', () => {

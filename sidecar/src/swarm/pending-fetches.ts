@@ -57,6 +57,13 @@ export class PendingFetches {
     this.save()
   }
 
+  /** Forgets them all (the node left the mesh they belong to). */
+  clear (): void {
+    if (this.fetches.length === 0) return
+    this.fetches = []
+    this.save()
+  }
+
   remove (out: string): void {
     const n = this.fetches.length
     this.fetches = this.fetches.filter(x => x.out !== out)
