@@ -16,7 +16,7 @@ import { createLab, labUnavailable, type Lab } from '../../test/lab/lab-net.ts'
 import { spawnTracked, stopTracked, sleep, type Tracked } from '../lib/child-processes.ts'
 import { summarize, median, ratio, type Summary } from '../lib/stats.ts'
 import { which } from '../forward/setup.ts'
-import { processTree } from '../forward/proc-stats.ts'
+import { processTree, cpuSeconds } from '../forward/proc-stats.ts'
 import { bigTempDir, removeBigDir, writeRandomFile, sameTree, startSidecar, formMesh, publish, seesArtifact, waitTransfer, rxBytes, until, type Log, type Sidecar } from './common.ts'
 
 export interface LanScenario { aria2c: Summary, meshlink: Summary, ratioOfMedians: number, allVerified: boolean, meshlinkFailures: number, notes: string[] }
@@ -98,6 +98,15 @@ http { access_log off; sendfile on; tcp_nopush on; types { application/octet-str
     await seesArtifact(dl, id, 4, 30_000)
     o.log(`  artifact ${id.slice(0, 12)} published on the 4 seeders (${pubSecs.map(x => x.toFixed(1)).join(', ')} s), the downloader sees 4 holders; sha256 ${sum.slice(0, 16)}...`)
     const dlPid = dl.tracked.pid
+    // CPU seconds of every sidecar (a killed seeder counts as its last reading)
+    const lastCpu: Record<string, number> = {}
+    const cpuOfSidecars = (): Record<string, number> => {
+      for (const [k, sc] of [['dl', dl!], ...SEEDERS.map(s => [s, seeders[s]] as const)] as Array<[string, Sidecar]>) {
+        const c = cpuSeconds(sc.tracked.pid)
+        if (!Number.isNaN(c)) lastCpu[k] = c
+      }
+      return { ...lastCpu }
+    }
     const half = size / 2
     const runs: LanRun[] = []
 
@@ -132,6 +141,7 @@ http { access_log off; sendfile on; tcp_nopush on; types { application/octet-str
       rmSync(out, { recursive: true, force: true })
       const rx0 = rxBytes(dlPid)
       let killedAt: number | undefined
+      const cpu0 = cpuOfSidecars()
       const t0 = performance.now()
       const { transfer } = await dl!.client.call('artifacts.fetch', { artifact: id, out })
       const killer = kill
@@ -146,12 +156,13 @@ http { access_log off; sendfile on; tcp_nopush on; types { application/octet-str
       let t; let at
       try { ({ t, at } = await waitTransfer(dl!, transfer.id, RUN_TIMEOUT_MS)) } finally { killedAt ??= -1; await killer }
       const secs = (at - t0) / 1000
+      const cpu1 = cpuOfSidecars()
       const ok = t.state === 'done'
       const verified = ok && sameTree(www, out)
       rmSync(out, { recursive: true, force: true })
       try { await dl!.client.call('artifacts.remove', { artifact: id }) } catch (err) { o.log(`  (artifacts.remove on the downloader: ${(err as Error).message})`) }
       const peers = t.peers.map(p => `${p.name}: ${(p.bytes / 1e6).toFixed(0)} MB ${p.state}`).join(', ')
-      return { scenario, tool: 'MeshLink', round, MBps: ok ? size / 1e6 / secs : Number.NaN, seconds: secs, ok, verified, detail: `${t.state}${ok ? '' : ` ${JSON.stringify(t.error)}`}; from peers ${(t.bytesFromPeers / 1e6).toFixed(0)} MB (${peers})${killedAt !== undefined && killedAt >= 0 ? `; sidecar s1 killed at ${killedAt.toFixed(2)} s` : ''}` }
+      return { scenario, tool: 'MeshLink', round, MBps: ok ? size / 1e6 / secs : Number.NaN, seconds: secs, ok, verified, detail: `${t.state}${ok ? '' : ` ${JSON.stringify(t.error)}`}; from peers ${(t.bytesFromPeers / 1e6).toFixed(0)} MB (${peers})${killedAt !== undefined && killedAt >= 0 ? `; sidecar s1 killed at ${killedAt.toFixed(2)} s` : ''}; CPU s downloader ${(cpu1.dl - cpu0.dl).toFixed(2)}, seeders ${SEEDERS.map(s => (cpu1[s] - cpu0[s]).toFixed(2)).join('/')}` }
     }
 
     const one = async (scenario: string, round: number, kill = false): Promise<void> => {

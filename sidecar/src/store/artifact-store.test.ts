@@ -9,6 +9,7 @@ import { publishTree } from './publish.ts'
 import { CorruptChunkError, UnsafeManifestError } from './errors.ts'
 import { parseManifest } from './manifest.ts'
 import { createLogger } from '../log/logger.ts'
+import { damageChunk } from '../../../test/helpers/damage-chunk.ts'
 
 const log = createLogger({ level: 'error', stream: { write: () => {} } })
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'ml-store-'))
@@ -50,14 +51,14 @@ test('chunks are written atomically and a damaged chunk is caught on read and by
   assert.equal(store.chunks.has('0'.repeat(64)), false)
   assert.equal(await store.chunks.put(h, bytes), true)
   assert.equal(readdirSync(join(s, 'tmp')).length, 0, 'no temp files left')
-  writeFileSync(store.chunks.path(h), Buffer.from('garbage'))
+  damageChunk(store.chunks, h, Buffer.from('garbage'))
   writeFileSync(join(s, 'tmp', 'half-written'), 'x')
   store = new ArtifactStore(s, 1e12, log) // a new process: chunks are checked on first read
   assert.equal(existsSync(join(s, 'tmp', 'half-written')), false, 'temp files of a crashed run are removed')
   await assert.rejects(store.chunks.read(h), CorruptChunkError)
   assert.equal(store.chunks.has(h), false, 'the damaged chunk is gone')
   await store.chunks.put(h, bytes)
-  writeFileSync(store.chunks.path(h), Buffer.from('garbage'))
+  damageChunk(store.chunks, h, Buffer.from('garbage'))
   const report = await store.verify()
   assert.deepEqual(report.corrupt, [h])
 })

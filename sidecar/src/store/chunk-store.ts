@@ -1,76 +1,169 @@
-import { mkdirSync, readdirSync, statSync, rmSync } from 'node:fs'
-import { unlink, open } from 'node:fs/promises'
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeSync, close as fsClose } from 'node:fs'
+import { appendFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import { sha256Hex, HASH } from './manifest.ts'
 import { CorruptChunkError, diskError } from './errors.ts'
-import { openFd, closeFd, writeAllAt, readExactly, renamePath } from './fs-calls.ts'
+import { writeAllAt, readExactly } from './fs-calls.ts'
+import { ADD, DROP, decodeRecords, encodeRecords, listPacks, packPaths, type PackRecord } from './pack-file.ts'
+import { COMPACT_MIN_DEAD_BYTES, PACK_MAX_BYTES, WRITE_BATCH_BYTES, WRITE_BATCH_PARTS } from './constants.ts'
+
+interface Pack {
+  seq: number
+  data: string
+  idx: string
+  /** Bytes in the pack file: where the next chunk goes (for the pack being appended to). */
+  size: number
+  /** Bytes of its chunks still in the store. */
+  live: number
+  hashes: Set<string>
+  /** Descriptor for reads (and writes, for the pack being appended to); opened on first use. */
+  fd: number | undefined
+  /** Index appends of this process, in order. */
+  idxFd: number | undefined
+  /** Reads and writes in flight on `fd` (it is closed only when none is). */
+  busy: number
+  removed: boolean
+}
+
+interface Location { pack: Pack, offset: number, size: number }
+
+interface Waiter { hash: string, offset: number, size: number, resolve: () => void, reject: (err: unknown) => void }
+
+/** Appends that go to one pack in one write (contiguous: offsets were handed out in order). */
+interface Batch { pack: Pack, offset: number, bytes: number, parts: Uint8Array[], waiters: Waiter[] }
 
 /**
- * Chunks on disk, one file each, named by their SHA-256 (`chunks/ab/abcd…`). A chunk is written to
- * `tmp/` and renamed into place only after its bytes were hashed, so a crash of the process never
- * leaves a chunk whose content differs from its name. No fsync per chunk (it would cost more than the
- * network on a fast link): after a power loss a chunk could be short or zeroed, so every chunk not
- * written by this process is hashed again the first time it is read (see `read`), and a bad one is
- * deleted and fetched again like a missing one.
+ * Chunks on disk, named by their SHA-256, in append-only pack files (see pack-file.ts). A chunk is
+ * added by writing its bytes at the end of the current pack and then an index record, so a crash of
+ * the process never leaves an indexed chunk whose bytes were not all written; chunks that arrive
+ * together go out in one write. Deleting a chunk appends a drop record; a pack with nothing left is
+ * deleted, and packs that are mostly dead space are compacted (their live chunks copied to the
+ * current pack). No fsync per chunk (it would cost more than the network on a fast link): after a
+ * power loss a chunk could be short or zeroed, so every chunk not written by this process is hashed
+ * again the first time it is read (see `read`), and a bad one is deleted and fetched again like a
+ * missing one.
  */
 export class ChunkStore {
+  /** The store directory (packs live in `packs/`). */
   readonly dir: string
-  private readonly tmp: string
-  /** hash → length of every chunk on disk. */
-  private readonly sizes = new Map<string, number>()
+  private readonly packDir: string
+  private readonly locations = new Map<string, Location>()
+  private readonly packs = new Map<number, Pack>()
   /** Chunks written or checked by this process (no need to hash them again on read). */
   private readonly verified = new Set<string>()
+  /** Puts in progress, by hash (a second put of the same chunk waits for the first). */
+  private readonly putting = new Map<string, Promise<boolean>>()
   private total = 0
-  /** `chunks/xy` directories known to exist (saves a mkdir per put). */
-  private readonly subdirs = new Set<string>()
-  /** Makes temp names unique within this process (the tmp dir is emptied at start). */
-  private tmpSeq = 0
+  private nextSeq = 1
+  private current: Pack | undefined
+  private batch: Batch | undefined
+  private compacting: Promise<void> | undefined
 
   constructor (dir: string) {
-    this.dir = join(dir, 'chunks')
-    this.tmp = join(dir, 'tmp')
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 })
-    // temp files of a previous run are half-written chunks by definition
-    rmSync(this.tmp, { recursive: true, force: true })
-    mkdirSync(this.tmp, { recursive: true, mode: 0o700 })
-    for (const sub of readdirSync(this.dir)) {
-      let names: string[]
-      try { names = readdirSync(join(this.dir, sub)) } catch { continue }
-      for (const name of names) {
-        if (!HASH.test(name)) continue
-        try {
-          const size = statSync(join(this.dir, sub, name)).size
-          this.sizes.set(name, size)
-          this.total += size
-        } catch { /* raced with a delete */ }
-      }
-    }
+    this.dir = dir
+    this.packDir = join(dir, 'packs')
+    mkdirSync(this.packDir, { recursive: true, mode: 0o700 })
+    // the tmp dir (manifests being written) of a previous run holds half-written files by definition
+    rmSync(join(dir, 'tmp'), { recursive: true, force: true })
+    mkdirSync(join(dir, 'tmp'), { recursive: true, mode: 0o700 })
+    for (const seq of listPacks(this.packDir)) this.loadPack(seq)
+    this.importChunkFiles(join(dir, 'chunks'))
   }
 
-  path (hash: string): string {
-    return join(this.dir, hash.slice(0, 2), hash)
+  /** Reads one pack's index; drops a torn tail and packs with nothing left in them. */
+  private loadPack (seq: number): void {
+    this.nextSeq = Math.max(this.nextSeq, seq + 1)
+    const { data, idx } = packPaths(this.packDir, seq)
+    let size: number
+    try { size = statSync(data).size } catch {
+      rmSync(idx, { force: true })
+      return
+    }
+    let raw: Buffer
+    try { raw = readFileSync(idx) } catch { raw = Buffer.alloc(0) }
+    const { records, validBytes } = decodeRecords(raw)
+    if (validBytes < raw.byteLength) truncateSync(idx, validBytes)
+    const pack: Pack = { seq, data, idx, size, live: 0, hashes: new Set(), fd: undefined, idxFd: undefined, busy: 0, removed: false }
+    for (const r of records) {
+      if (r.kind === ADD) {
+        // bytes past the end (a power loss cut the pack) or a second copy (a compaction cut short)
+        if (r.offset + r.size > size || this.locations.has(r.hash)) continue
+        this.locations.set(r.hash, { pack, offset: r.offset, size: r.size })
+        pack.hashes.add(r.hash)
+        pack.live += r.size
+        this.total += r.size
+      } else {
+        const at = this.locations.get(r.hash)
+        if (at?.pack !== pack || at.offset !== r.offset) continue
+        this.forget(r.hash, at)
+      }
+    }
+    if (pack.hashes.size === 0) {
+      rmSync(data, { force: true })
+      rmSync(idx, { force: true })
+      return
+    }
+    this.packs.set(seq, pack)
+  }
+
+  /** Moves chunk files of the one-file-per-chunk layout (`chunks/ab/abcd…`, before packs) into a pack. */
+  private importChunkFiles (old: string): void {
+    if (!existsSync(old)) return
+    const pack = this.newPack()
+    const records: PackRecord[] = []
+    for (const sub of readdirSync(old)) {
+      let names: string[]
+      try { names = readdirSync(join(old, sub)) } catch { continue }
+      for (const name of names) {
+        if (!HASH.test(name) || this.locations.has(name)) continue
+        const bytes = readFileSync(join(old, sub, name))
+        writeSync(pack.fd!, bytes, 0, bytes.byteLength, pack.size)
+        records.push({ kind: ADD, hash: name, offset: pack.size, size: bytes.byteLength })
+        this.locations.set(name, { pack, offset: pack.size, size: bytes.byteLength })
+        pack.hashes.add(name)
+        pack.size += bytes.byteLength
+        pack.live += bytes.byteLength
+        this.total += bytes.byteLength
+      }
+    }
+    writeSync(pack.idxFd!, encodeRecords(records))
+    rmSync(old, { recursive: true, force: true })
+  }
+
+  private newPack (): Pack {
+    const seq = this.nextSeq++
+    const { data, idx } = packPaths(this.packDir, seq)
+    const pack: Pack = { seq, data, idx, size: 0, live: 0, hashes: new Set(), fd: openSync(data, 'wx+', 0o600), idxFd: openSync(idx, 'a', 0o600), busy: 0, removed: false }
+    this.packs.set(seq, pack)
+    return pack
   }
 
   has (hash: string): boolean {
-    return this.sizes.has(hash)
+    return this.locations.has(hash)
   }
 
   size (hash: string): number | undefined {
-    return this.sizes.get(hash)
+    return this.locations.get(hash)?.size
   }
 
-  /** Bytes of chunk data on disk. */
+  /** Bytes of chunk data in the store (dead space in packs not counted: compaction bounds it). */
   get bytes (): number {
     return this.total
   }
 
   get count (): number {
-    return this.sizes.size
+    return this.locations.size
   }
 
   hashes (): IterableIterator<string> {
-    return this.sizes.keys()
+    return this.locations.keys()
+  }
+
+  /** Where a chunk's bytes are (tests, tools). */
+  location (hash: string): { file: string, offset: number, size: number } | undefined {
+    const at = this.locations.get(hash)
+    return at && { file: at.pack.data, offset: at.offset, size: at.size }
   }
 
   /**
@@ -78,52 +171,102 @@ export class ChunkStore {
    * hashed and written without being joined) as chunk `hash`. `hashed`: the caller already computed
    * the SHA-256 of exactly these bytes (saves a second pass); otherwise they are hashed here. Throws
    * CorruptChunkError on a mismatch and NoSpaceError on a full disk. Returns false when the chunk was
-   * already there.
+   * already there. The buffers must not change until the promise settles.
    */
   async put (hash: string, bytes: Uint8Array | readonly Uint8Array[], hashed = false): Promise<boolean> {
     const parts = bytes instanceof Uint8Array ? [bytes] : bytes
     if (!hashed && hashParts(parts) !== hash) throw new CorruptChunkError(hash)
-    if (this.sizes.has(hash)) return false
-    const tmp = join(this.tmp, `${hash}.${process.pid}.${this.tmpSeq++}`)
-    let size = 0
-    for (const p of parts) size += p.byteLength
-    try {
-      const fd = await openFd(tmp, 'wx')
-      try { await writeAllAt(fd, parts, 0) } finally { await closeFd(fd) }
-      this.ensureSubdir(hash)
-      await renamePath(tmp, this.path(hash))
-    } catch (err) {
-      await unlink(tmp).catch(() => {})
-      throw diskError(err, `chunk ${hash.slice(0, 12)} to the store`)
-    }
-    if (!this.sizes.has(hash)) {
-      this.sizes.set(hash, size)
-      this.total += size
-    }
+    if (this.locations.has(hash)) return false
+    const other = this.putting.get(hash)
+    if (other) { await other; return false }
+    const p = this.append(hash, parts)
+    this.putting.set(hash, p)
+    try { return await p } finally { this.putting.delete(hash) }
+  }
+
+  private async append (hash: string, parts: readonly Uint8Array[]): Promise<boolean> {
+    this.register(hash, await this.write(hash, parts))
     this.verified.add(hash)
     return true
   }
 
-  private ensureSubdir (hash: string): void {
-    const sub = hash.slice(0, 2)
-    if (this.subdirs.has(sub)) return
-    mkdirSync(join(this.dir, sub), { recursive: true, mode: 0o700 })
-    this.subdirs.add(sub)
+  /** Writes a chunk at the end of the current pack (batched with others) and indexes it there. */
+  private async write (hash: string, parts: readonly Uint8Array[]): Promise<Location> {
+    let size = 0
+    for (const p of parts) size += p.byteLength
+    if (this.current === undefined || this.current.size + size > PACK_MAX_BYTES) {
+      this.flush()
+      if (this.current) this.finishCurrent()
+      try { this.current = this.newPack() } catch (err) { throw diskError(err, 'a new pack file of the store') }
+    }
+    const pack = this.current
+    const offset = pack.size
+    pack.size += size
+    if (this.batch !== undefined && (this.batch.pack !== pack || this.batch.parts.length + parts.length > WRITE_BATCH_PARTS)) this.flush()
+    if (this.batch === undefined) {
+      this.batch = { pack, offset, bytes: 0, parts: [], waiters: [] }
+      setImmediate(() => this.flush())
+    }
+    const batch = this.batch
+    const done = new Promise<void>((resolve, reject) => batch.waiters.push({ hash, offset, size, resolve, reject }))
+    batch.parts.push(...parts)
+    batch.bytes += size
+    if (batch.bytes >= WRITE_BATCH_BYTES) this.flush()
+    await done
+    return { pack, offset, size }
+  }
+
+  private register (hash: string, at: Location): void {
+    this.locations.set(hash, at)
+    at.pack.hashes.add(hash)
+    at.pack.live += at.size
+    this.total += at.size
+  }
+
+  /** Writes the batch being gathered: its bytes in one write, then its index records in one append. */
+  private flush (): void {
+    const b = this.batch
+    if (b === undefined) return
+    this.batch = undefined
+    const { pack } = b
+    pack.busy++
+    writeAllAt(pack.fd!, b.parts, b.offset)
+      // the records are a few dozen bytes: one synchronous append costs less than a trip through the
+      // thread pool (which showed up as much as the chunk write itself)
+      .then(() => appendAll(pack.idxFd!, encodeRecords(b.waiters.map(w => ({ kind: ADD, hash: w.hash, offset: w.offset, size: w.size })))))
+      .then(() => { for (const w of b.waiters) w.resolve() },
+        (err) => {
+          const e = diskError(err, `${b.waiters.length} chunk(s) to the store`)
+          for (const w of b.waiters) w.reject(e)
+        })
+      .finally(() => { pack.busy--; this.closeIfUnused(pack) })
+  }
+
+  /** The pack being appended to is full: later chunks go to a new one; its descriptors stay for reads. */
+  private finishCurrent (): void {
+    const p = this.current!
+    this.current = undefined
+    if (p.hashes.size === 0 && p.busy === 0) void this.removePack(p)
   }
 
   /** Reads a chunk; hashes it first if this process has not yet (a bad chunk is deleted and throws CorruptChunkError). */
   async read (hash: string): Promise<Buffer> {
-    const size = this.sizes.get(hash)
-    if (size === undefined) throw Object.assign(new Error(`no chunk ${hash} in the store`), { code: 'ENOENT' })
-    const bytes = Buffer.allocUnsafe(size)
+    const at = this.locations.get(hash)
+    if (at === undefined) throw Object.assign(new Error(`no chunk ${hash} in the store`), { code: 'ENOENT' })
+    const bytes = Buffer.allocUnsafe(at.size)
     let short = false
-    const fd = await openFd(this.path(hash), 'r')
+    const { pack } = at
+    pack.busy++
     try {
-      await readExactly(fd, bytes, 0)
+      pack.fd ??= openSync(pack.data, 'r')
+      await readExactly(pack.fd, bytes, at.offset)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ESHORT') throw err
       short = true
-    } finally { await closeFd(fd) }
+    } finally {
+      pack.busy--
+      this.closeIfUnused(pack)
+    }
     if (short || (!this.verified.has(hash) && sha256Hex(bytes) !== hash)) {
       await this.delete(hash)
       throw new CorruptChunkError(hash, `chunk ${hash} in the store was damaged (deleted; it will be fetched again)`)
@@ -134,26 +277,107 @@ export class ChunkStore {
 
   /** Hashes one chunk from disk; false (and the chunk deleted) when it does not match. */
   async check (hash: string): Promise<boolean> {
+    this.verified.delete(hash)
     try {
-      const fh = await open(this.path(hash), 'r')
-      try {
-        const bytes = await fh.readFile()
-        if (sha256Hex(bytes) === hash) { this.verified.add(hash); return true }
-      } finally { await fh.close() }
-    } catch { /* missing counts as bad */ }
-    await this.delete(hash)
-    return false
+      await this.read(hash)
+      return true
+    } catch {
+      await this.delete(hash)
+      return false
+    }
   }
 
   async delete (hash: string): Promise<void> {
-    await unlink(this.path(hash)).catch(() => {})
-    const size = this.sizes.get(hash)
-    if (size !== undefined) {
-      this.total -= size
-      this.sizes.delete(hash)
+    const at = this.locations.get(hash)
+    if (at === undefined) return
+    this.forget(hash, at)
+    const { pack } = at
+    if (pack.hashes.size === 0 && pack !== this.current) await this.removePack(pack)
+    else {
+      try {
+        if (pack.idxFd !== undefined) appendAll(pack.idxFd, encodeRecords([{ kind: DROP, hash, offset: at.offset, size: at.size }]))
+        else await appendFile(pack.idx, encodeRecords([{ kind: DROP, hash, offset: at.offset, size: at.size }]), { mode: 0o600 })
+      } catch { /* the chunk is gone for this process; a full disk may bring it back after a restart (it is still valid) */ }
     }
-    this.verified.delete(hash)
+    this.compactLater()
   }
+
+  private forget (hash: string, at: Location): void {
+    this.locations.delete(hash)
+    this.verified.delete(hash)
+    at.pack.hashes.delete(hash)
+    at.pack.live -= at.size
+    this.total -= at.size
+  }
+
+  private async removePack (pack: Pack): Promise<void> {
+    if (pack.removed) return
+    pack.removed = true
+    this.packs.delete(pack.seq)
+    if (this.current === pack) this.current = undefined
+    this.closeIfUnused(pack)
+    await unlink(pack.idx).catch(() => {})
+    await unlink(pack.data).catch(() => {})
+  }
+
+  private closeIfUnused (pack: Pack): void {
+    if (!pack.removed || pack.busy > 0) return
+    for (const fd of [pack.fd, pack.idxFd]) if (fd !== undefined) fsClose(fd, () => {})
+    pack.fd = undefined
+    pack.idxFd = undefined
+  }
+
+  /** Dead bytes in packs other than the current one. */
+  get deadBytes (): number {
+    let dead = 0
+    for (const p of this.packs.values()) if (p !== this.current) dead += p.size - p.live
+    return dead
+  }
+
+  /** Starts a compaction when dead space passes COMPACT_MIN_DEAD_BYTES and a quarter of the live data. */
+  private compactLater (): void {
+    if (this.compacting !== undefined) return
+    const dead = this.deadBytes
+    if (dead < COMPACT_MIN_DEAD_BYTES || dead < this.total / 4) return
+    this.compacting = this.compact().catch(() => {}).finally(() => { this.compacting = undefined })
+  }
+
+  /** Copies the live chunks of packs that are at least half dead into the current pack, then deletes them. */
+  async compact (): Promise<void> {
+    const victims = [...this.packs.values()].filter(p => p !== this.current && p.live * 2 <= p.size)
+    for (const p of victims) {
+      for (const hash of [...p.hashes]) {
+        const at = this.locations.get(hash)
+        if (at?.pack !== p) continue
+        let bytes: Buffer
+        try { bytes = await this.read(hash) } catch { continue } // damaged: deleted by read
+        const moved = await this.write(hash, [bytes])
+        if (this.locations.get(hash) !== at) continue // deleted meanwhile: the copy is dead space
+        this.forget(hash, at)
+        this.register(hash, moved)
+        this.verified.add(hash)
+      }
+      if (p.hashes.size === 0) await this.removePack(p)
+    }
+  }
+
+  /** Waits for writes in progress and closes every pack (tests; the process exit does the same). */
+  async close (): Promise<void> {
+    this.flush()
+    await this.compacting
+    while ([...this.packs.values()].some(p => p.busy > 0)) await new Promise(resolve => setTimeout(resolve, 5))
+    for (const p of this.packs.values()) {
+      for (const fd of [p.fd, p.idxFd]) if (fd !== undefined) closeSync(fd)
+      p.fd = undefined
+      p.idxFd = undefined
+    }
+    this.current = undefined
+  }
+}
+
+/** Appends `b` to a file opened with O_APPEND (synchronously: index records are small). */
+function appendAll (fd: number, b: Buffer): void {
+  if (writeSync(fd, b) !== b.byteLength) throw Object.assign(new Error('short append to a pack index'), { code: 'ENOSPC' })
 }
 
 /** SHA-256 (hex) of the concatenation of `parts`. */

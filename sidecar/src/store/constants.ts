@@ -6,8 +6,8 @@
  * moves ≤ 5%. Simulated with this chunker on bench:sync's tree (100 files of 2 MiB, 20 regions of
  * 102 KiB; 4 random trees each): 64/256/1024 KiB moved 4.9–5.8 % (mean 5.2: the goal missed about
  * every other run), 48/192/768 KiB 3.3–5.5 %, **32/128/512 KiB 3.3–4.2 % (mean 3.75)**; with 200
- * regions of 10 KiB: 32 %, 27 %, 17 %. 128 KiB keeps the per-chunk costs (a request header, a store
- * file and rename) affordable: 8192 chunks per GiB.
+ * regions of 10 KiB: 32 %, 27 %, 17 %. 128 KiB keeps the per-chunk costs (a request header, an index record)
+ * affordable: 8192 chunks per GiB.
  */
 export const CHUNK_MIN_BYTES = 32 * 1024
 export const CHUNK_AVG_BYTES = 128 * 1024
@@ -28,6 +28,20 @@ export const DEFAULT_STORE_CAP_BYTES = 20 * 1024 * 1024 * 1024
 export const MANIFEST_MAX_BYTES = 64 * 1024 * 1024
 export const MANIFEST_MAX_ENTRIES = 1_000_000
 export const PATH_MAX_BYTES = 4096
+
+/**
+ * Chunk store pack files (store/chunk-store.ts): a new pack is started past this size, so a pack
+ * mostly holds the chunks of one or a few artifacts and is often deleted whole when they go.
+ */
+export const PACK_MAX_BYTES = 256 * 1024 * 1024
+/** Chunks stored together go out in one write of at most this many bytes and buffers (IOV_MAX is 1024). */
+export const WRITE_BATCH_BYTES = 4 * 1024 * 1024
+export const WRITE_BATCH_PARTS = 256
+/**
+ * Packs that are at least half dead space are compacted (live chunks copied, the pack deleted) once the
+ * store's dead space passes this and a quarter of its live data.
+ */
+export const COMPACT_MIN_DEAD_BYTES = 64 * 1024 * 1024
 
 /** Output files a fetch keeps open between chunk writes (more are reopened as needed). */
 export const OPEN_OUTPUT_FILES = 64

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, readFileSync, existsSync, readdirSync, rmSync, openSync, readSync, closeSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, existsSync, readdirSync, rmSync, openSync, readSync, closeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -11,6 +11,7 @@ import { OutputTree, OutputExistsError } from './output-tree.ts'
 import { publishTree } from './publish.ts'
 import { parseManifest, uniqueChunks, type Manifest } from './manifest.ts'
 import { treeDigest } from '../../../test/helpers/tree-digest.ts'
+import { damageChunk } from '../../../test/helpers/damage-chunk.ts'
 
 const work = (): string => mkdtempSync(join(tmpdir(), 'ml-out-'))
 
@@ -69,8 +70,7 @@ test('copyFrom fills the tree from the store and reports a damaged chunk (delete
     const hashes = uniqueChunks(manifest).map(([h]) => h)
     const bad = hashes[1]
     const store = new ChunkStore(join(dir, 'store')) // a new process: nothing verified yet
-    const good = readFileSync(store.path(bad))
-    writeFileSync(store.path(bad), Buffer.alloc(good.byteLength))
+    const good = damageChunk(store, bad)
     const out = join(dir, 'out')
     const tree = await OutputTree.create(manifest, out)
     assert.deepEqual(await tree.copyFrom(store, hashes), [bad])

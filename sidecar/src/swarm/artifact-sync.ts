@@ -436,7 +436,7 @@ export class ArtifactSync {
   }
 
   status (): StoreStatus {
-    return { dir: this.store.chunks.dir.replace(/\/chunks$/, ''), bytes: this.store.chunks.bytes, capBytes: this.store.capBytes, chunks: this.store.chunks.count, artifacts: this.store.list().length, maxUploadBytesPerSec: this.upload.bytesPerSec }
+    return { dir: this.store.chunks.dir, bytes: this.store.chunks.bytes, capBytes: this.store.capBytes, chunks: this.store.chunks.count, artifacts: this.store.list().length, maxUploadBytesPerSec: this.upload.bytesPerSec }
   }
 
   async verify (signal: AbortSignal): Promise<VerifyReport> {
