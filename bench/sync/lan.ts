@@ -109,6 +109,23 @@ http { access_log off; sendfile on; tcp_nopush on; types { application/octet-str
     }
     const half = size / 2
     const runs: LanRun[] = []
+    // a warm-up fetch (32 MiB from the four seeders) before the measured runs, as the loopback phase
+    // does: the measured fetches then run in warm processes (optimized JIT code), as in a sidecar that
+    // has been up for a while; aria2c is native code and needs none
+    {
+      const warmSrc = join(dir, 'warm-src')
+      mkdirSync(warmSrc)
+      writeRandomFile(join(warmSrc, 'w.bin'), 32 * 1024 * 1024)
+      let warmId = ''
+      for (const s of SEEDERS) warmId = (await publish(seeders[s], warmSrc, 'bench-lan-warm-up@main')).id
+      await seesArtifact(dl, warmId, 4, 30_000)
+      const { transfer } = await dl.client.call('artifacts.fetch', { artifact: warmId, out: join(dir, 'warm-out') })
+      const { t } = await waitTransfer(dl, transfer.id, RUN_TIMEOUT_MS)
+      if (t.state !== 'done') o.log(`  (warm-up fetch ${t.state}: ${JSON.stringify(t.error)})`)
+      rmSync(join(dir, 'warm-out'), { recursive: true, force: true })
+      await dl.client.call('artifacts.remove', { artifact: warmId })
+      for (const s of SEEDERS) await seeders[s].client.call('artifacts.remove', { artifact: warmId })
+    }
 
     const aria = async (scenario: string, round: number, kill: boolean): Promise<LanRun> => {
       const out = join(dir, 'aria-out')
@@ -196,7 +213,7 @@ http { access_log off; sendfile on; tcp_nopush on; types { application/octet-str
     }
     const goodput = 4 * 12.5 * 1448 / 1514
     return {
-      description: `${o.sizeMiB} MiB file (pseudo-random), one per seeder host as nginx file and as a MeshLink artifact. Nominal limit 4 x 12.5 = 50 MB/s, TCP goodput limit ~${goodput.toFixed(1)} MB/s (equal); uneven: 2.5 + 3 x 12.5 = 40 MB/s nominal. aria2c: \`aria2c -q -s4 -x4 -k1M --file-allocation=none\` on the 4 URLs (Debian aria2). MeshLink: \`artifacts.fetch\` on the downloader's sidecar, timed from the call to the transfer's end (polled every 25 ms); the artifact is removed from the downloader's store after each run. Kill: seeder 1's nginx (master and worker) or seeder sidecar SIGKILLed once the downloader's eth0 has received ${o.sizeMiB / 2} MiB. ${o.rounds} round(s) of equal and uneven (tool order alternates), one kill round. Data on ${dir.split('/').slice(0, -1).join('/')}.`,
+      description: `${o.sizeMiB} MiB file (pseudo-random), one per seeder host as nginx file and as a MeshLink artifact. Nominal limit 4 x 12.5 = 50 MB/s, TCP goodput limit ~${goodput.toFixed(1)} MB/s (equal); uneven: 2.5 + 3 x 12.5 = 40 MB/s nominal. aria2c: \`aria2c -q -s4 -x4 -k1M --file-allocation=none\` on the 4 URLs (Debian aria2). MeshLink: \`artifacts.fetch\` on the downloader's sidecar, timed from the call to the transfer's end (polled every 25 ms); the artifact is removed from the downloader's store after each run. Kill: seeder 1's nginx (master and worker) or seeder sidecar SIGKILLed once the downloader's eth0 has received ${o.sizeMiB / 2} MiB. A warm-up fetch of a 32 MiB artifact from the 4 seeders runs before the measured runs (warm JIT in the sidecars). ${o.rounds} round(s) of equal and uneven (tool order alternates), one kill round. Data on ${dir.split('/').slice(0, -1).join('/')}.`,
       scenarios,
       runs,
       setup: { publishSeconds: pubSecs, artifact: id }

@@ -3,7 +3,8 @@
 // processes (bench/bulk/bulk-peer.ts "plain": createLibp2p(tcp, noise(), yamux()), one stream,
 // 256 KiB writes with backpressure, the receiver acks the byte count) moving the same number of
 // bytes, rounds interleaved. Peak RSS of both sidecars: VmHWM over their whole life (publish included)
-// and VmRSS sampled every 100 ms during the fetches.
+// and VmRSS sampled every 100 ms during the fetches. Both get a 128 MiB warm-up first (a bare transfer,
+// a fetch of another artifact).
 import { join } from 'node:path'
 import { rmSync } from 'node:fs'
 import { spawnTracked, stopTracked, type Tracked } from '../lib/child-processes.ts'
@@ -62,6 +63,16 @@ export async function runLoopback (o: LoopbackOptions): Promise<LoopbackResult> 
     const pub = await publish(a, src, 'bench-loopback@main', 180_000)
     o.log(`  published ${pub.id.slice(0, 12)} in ${pub.seconds.toFixed(2)} s (${(bytes / 1e6 / pub.seconds).toFixed(0)} MB/s); server pid ${a.tracked.pid}, fetcher pid ${b.tracked.pid}`)
     await seesArtifact(b, pub.id, 1)
+    // both sides get the same warm-up before the measured rounds: 128 MiB through the bare stream, and
+    // a fetch of a 128 MiB artifact between the two sidecars (JIT, heap and buffer pools warm)
+    const warmSrc = join(dir, 'warm-src')
+    makeTree(warmSrc, 4, 32 * 1024 * 1024)
+    const warmPub = await publish(a, warmSrc, 'bench-warm-up@main', 120_000)
+    await seesArtifact(b, warmPub.id, 1)
+    const { transfer: warmT } = await b.client.call('artifacts.fetch', { artifact: warmPub.id, out: join(dir, 'warm-out') })
+    const warmFetch = (await waitTransfer(b, warmT.id, 120_000)).t
+    if (warmFetch.state !== 'done') failures.push(`fetch warm-up ${warmFetch.state}: ${JSON.stringify(warmFetch.error)}`)
+    rmSync(join(dir, 'warm-out'), { recursive: true, force: true })
     bare = await barePair()
     const warm = await bareMeasure(bare.client, 128 * 1024 * 1024)
     if (!warm.ok) failures.push(`bare warm-up: ${warm.error}`)

@@ -57,7 +57,10 @@ export class ChunkStore {
   private total = 0
   private nextSeq = 1
   private current: Pack | undefined
-  private batch: Batch | undefined
+  /** Chunks waiting to be written, in pack order; one write in flight at a time. */
+  private readonly queue: Batch[] = []
+  private writing = false
+  private writeScheduled = false
   private compacting: Promise<void> | undefined
 
   constructor (dir: string) {
@@ -190,28 +193,31 @@ export class ChunkStore {
     return true
   }
 
-  /** Writes a chunk at the end of the current pack (batched with others) and indexes it there. */
+  /**
+   * Writes a chunk at the end of the current pack and indexes it there. One write is in flight at a
+   * time (writes to one file are serialized by the kernel anyway; parallel ones only contend for its
+   * lock): chunks that arrive meanwhile are gathered into the next write.
+   */
   private async write (hash: string, parts: readonly Uint8Array[]): Promise<Location> {
     let size = 0
     for (const p of parts) size += p.byteLength
     if (this.current === undefined || this.current.size + size > PACK_MAX_BYTES) {
-      this.flush()
       if (this.current) this.finishCurrent()
       try { this.current = this.newPack() } catch (err) { throw diskError(err, 'a new pack file of the store') }
     }
     const pack = this.current
     const offset = pack.size
     pack.size += size
-    if (this.batch !== undefined && (this.batch.pack !== pack || this.batch.parts.length + parts.length > WRITE_BATCH_PARTS)) this.flush()
-    if (this.batch === undefined) {
-      this.batch = { pack, offset, bytes: 0, parts: [], waiters: [] }
-      setImmediate(() => this.flush())
+    let batch = this.queue.at(-1)
+    if (batch === undefined || batch.pack !== pack || batch.parts.length + parts.length > WRITE_BATCH_PARTS || batch.bytes >= WRITE_BATCH_BYTES) {
+      batch = { pack, offset, bytes: 0, parts: [], waiters: [] }
+      this.queue.push(batch)
     }
-    const batch = this.batch
-    const done = new Promise<void>((resolve, reject) => batch.waiters.push({ hash, offset, size, resolve, reject }))
-    batch.parts.push(...parts)
-    batch.bytes += size
-    if (batch.bytes >= WRITE_BATCH_BYTES) this.flush()
+    const b = batch
+    const done = new Promise<void>((resolve, reject) => b.waiters.push({ hash, offset, size, resolve, reject }))
+    b.parts.push(...parts)
+    b.bytes += size
+    this.writeSoon()
     await done
     return { pack, offset, size }
   }
@@ -223,11 +229,18 @@ export class ChunkStore {
     this.total += at.size
   }
 
-  /** Writes the batch being gathered: its bytes in one write, then its index records in one append. */
-  private flush (): void {
-    const b = this.batch
-    if (b === undefined) return
-    this.batch = undefined
+  /** Starts the next write at the end of this event-loop turn (so chunks stored in the same turn go together). */
+  private writeSoon (): void {
+    if (this.writing || this.writeScheduled) return
+    this.writeScheduled = true
+    setImmediate(() => { this.writeScheduled = false; this.writeNext() })
+  }
+
+  /** Writes the oldest batch: its bytes in one write, then its index records in one append. */
+  private writeNext (): void {
+    const b = this.queue.shift()
+    if (this.writing || b === undefined) return
+    this.writing = true
     const { pack } = b
     pack.busy++
     writeAllAt(pack.fd!, b.parts, b.offset)
@@ -239,14 +252,19 @@ export class ChunkStore {
           const e = diskError(err, `${b.waiters.length} chunk(s) to the store`)
           for (const w of b.waiters) w.reject(e)
         })
-      .finally(() => { pack.busy--; this.closeIfUnused(pack) })
+      .finally(() => {
+        pack.busy--
+        this.closeIfUnused(pack)
+        this.writing = false
+        this.writeNext()
+      })
   }
 
   /** The pack being appended to is full: later chunks go to a new one; its descriptors stay for reads. */
   private finishCurrent (): void {
     const p = this.current!
     this.current = undefined
-    if (p.hashes.size === 0 && p.busy === 0) void this.removePack(p)
+    if (p.hashes.size === 0 && p.busy === 0 && !this.queue.some(b => b.pack === p)) void this.removePack(p)
   }
 
   /** Reads a chunk; hashes it first if this process has not yet (a bad chunk is deleted and throws CorruptChunkError). */
@@ -363,9 +381,8 @@ export class ChunkStore {
 
   /** Waits for writes in progress and closes every pack (tests; the process exit does the same). */
   async close (): Promise<void> {
-    this.flush()
     await this.compacting
-    while ([...this.packs.values()].some(p => p.busy > 0)) await new Promise(resolve => setTimeout(resolve, 5))
+    while (this.writing || this.writeScheduled || this.queue.length > 0 || [...this.packs.values()].some(p => p.busy > 0)) await new Promise(resolve => setTimeout(resolve, 5))
     for (const p of this.packs.values()) {
       for (const fd of [p.fd, p.idxFd]) if (fd !== undefined) closeSync(fd)
       p.fd = undefined

@@ -13,10 +13,13 @@ export const MAX_ANNOUNCED_ARTIFACTS = 1024
 /** Largest frame on a chunks stream: a whole chunk (1 MiB) or a piece of a manifest. */
 export const FRAME_MAX_BYTES = 1024 * 1024 + 1024
 /**
- * Chunk requests in flight per peer. Replies are not flow-controlled by the reader (libp2p delivers
- * stream data as it arrives), so depth × 1 MiB must stay under STREAM_BUFFER_BYTES.
+ * Chunk requests in flight per LAN peer: at most MAX_DEPTH, and no new one once IN_FLIGHT_BYTES are
+ * asked for (the pipeline is sized in bytes, whatever the chunk sizes: 16 chunks of 128 KiB). Replies
+ * are not flow-controlled by the reader (libp2p delivers stream data as it arrives), so
+ * IN_FLIGHT_BYTES plus one largest chunk (1 MiB) must stay under STREAM_BUFFER_BYTES.
  */
-export const MAX_DEPTH = 8
+export const MAX_DEPTH = 32
+export const IN_FLIGHT_BYTES = Number(process.env.MESHLINK_EXP_IN_FLIGHT ?? 2 * 1024 * 1024)
 /**
  * Verified chunks being written (store and output) at once; past this no new requests go out, so a
  * disk slower than the network bounds memory at about this many chunks plus the requests in flight.

@@ -6,7 +6,7 @@ import { uniqueChunks } from '../store/manifest.ts'
 import { PeerSession, NotHeldError } from './peer-session.ts'
 import { RateLimiter } from './rate-limit.ts'
 import type { TransferState, PeerProgress } from './transfer.ts'
-import { MAX_DEPTH, MAX_PENDING_WRITES, REFRESH_MS, REMOTE_DEPTH, REMOTE_RTT_MS, REQUEST_TIMEOUT_MS, STALL_TIMEOUT_MS } from './constants.ts'
+import { IN_FLIGHT_BYTES, MAX_DEPTH, MAX_PENDING_WRITES, REFRESH_MS, REMOTE_DEPTH, REMOTE_RTT_MS, REQUEST_TIMEOUT_MS, STALL_TIMEOUT_MS } from './constants.ts'
 import type { Logger } from '../log/logger.ts'
 
 /** A member that announced the artifact. */
@@ -55,6 +55,8 @@ interface PeerState {
   /** EWMA of bytes/s while it had requests in flight. */
   rate: number
   inFlight: Set<number>
+  /** Bytes of the chunks in `inFlight`. */
+  inFlightBytes: number
   failures: number
   retryAt: number
 }
@@ -126,7 +128,7 @@ export class Fetcher {
     for (const h of this.init.holders()) {
       let p = this.peers.get(h.peer)
       if (p === undefined) {
-        p = { holder: h, session: undefined, opening: false, has: new Set(), state: 'idle', reason: null, bytes: 0, chunks: 0, rate: 0, inFlight: new Set(), failures: 0, retryAt: 0 }
+        p = { holder: h, session: undefined, opening: false, has: new Set(), state: 'idle', reason: null, bytes: 0, chunks: 0, rate: 0, inFlight: new Set(), inFlightBytes: 0, failures: 0, retryAt: 0 }
         this.peers.set(h.peer, p)
       }
       p.holder = h
@@ -195,9 +197,12 @@ export class Fetcher {
     return this.order
   }
 
+  private remote (p: PeerState): boolean {
+    return (p.holder.rttMs ?? 0) > REMOTE_RTT_MS
+  }
+
   private depth (p: PeerState): number {
-    const remote = (p.holder.rttMs ?? 0) > REMOTE_RTT_MS
-    return remote ? REMOTE_DEPTH : MAX_DEPTH
+    return this.remote(p) ? REMOTE_DEPTH : MAX_DEPTH
   }
 
   /** Fills every usable peer's pipeline. */
@@ -208,7 +213,7 @@ export class Fetcher {
     while (progress) {
       progress = false
       for (const p of usable) {
-        if (p.inFlight.size >= this.depth(p)) continue
+        if (p.inFlight.size >= this.depth(p) || (!this.remote(p) && p.inFlightBytes >= IN_FLIGHT_BYTES)) continue
         const i = this.next(p)
         if (i === undefined) continue
         this.request(p, i)
@@ -239,6 +244,7 @@ export class Fetcher {
     const [hash, size] = this.chunks[i]
     const session = p.session!
     p.inFlight.add(i)
+    p.inFlightBytes += size
     let at = this.inFlight.get(i)
     if (!at) { at = new Set(); this.inFlight.set(i, at) }
     at.add(p.holder.peer)
@@ -304,7 +310,7 @@ export class Fetcher {
   }
 
   private settle (p: PeerState, i: number): void {
-    p.inFlight.delete(i)
+    if (p.inFlight.delete(i)) p.inFlightBytes -= this.chunks[i][1]
     const at = this.inFlight.get(i)
     at?.delete(p.holder.peer)
     if (at?.size === 0) this.inFlight.delete(i)
@@ -313,6 +319,7 @@ export class Fetcher {
   private release (p: PeerState): void {
     for (const i of p.inFlight) this.settle(p, i)
     p.inFlight.clear()
+    p.inFlightBytes = 0
     p.session?.close(new Error(p.reason ?? 'closed'))
     p.session = undefined
     this.orderDirty = true
