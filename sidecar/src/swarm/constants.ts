@@ -19,7 +19,7 @@ export const FRAME_MAX_BYTES = 1024 * 1024 + 1024
  * IN_FLIGHT_BYTES plus one largest chunk (1 MiB) must stay under STREAM_BUFFER_BYTES.
  */
 export const MAX_DEPTH = 32
-export const IN_FLIGHT_BYTES = Number(process.env.MESHLINK_EXP_IN_FLIGHT ?? 2 * 1024 * 1024)
+export const IN_FLIGHT_BYTES = 2 * 1024 * 1024
 /**
  * Verified chunks being written (store and output) at once; past this no new requests go out, so a
  * disk slower than the network bounds memory at about this many chunks plus the requests in flight.
