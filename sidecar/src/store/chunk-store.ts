@@ -1,5 +1,5 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeSync, close as fsClose } from 'node:fs'
-import { appendFile, unlink } from 'node:fs/promises'
+import { unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import { sha256Hex, HASH } from './manifest.ts'
@@ -19,7 +19,7 @@ interface Pack {
   hashes: Set<string>
   /** Descriptor for reads (and writes, for the pack being appended to); opened on first use. */
   fd: number | undefined
-  /** Index appends of this process, in order. */
+  /** For index appends (O_APPEND); opened on first use. */
   idxFd: number | undefined
   /** Reads and writes in flight on `fd` (it is closed only when none is). */
   busy: number
@@ -313,8 +313,8 @@ export class ChunkStore {
     if (pack.hashes.size === 0 && pack !== this.current) await this.removePack(pack)
     else {
       try {
-        if (pack.idxFd !== undefined) appendAll(pack.idxFd, encodeRecords([{ kind: DROP, hash, offset: at.offset, size: at.size }]))
-        else await appendFile(pack.idx, encodeRecords([{ kind: DROP, hash, offset: at.offset, size: at.size }]), { mode: 0o600 })
+        pack.idxFd ??= openSync(pack.idx, 'a', 0o600)
+        appendAll(pack.idxFd, encodeRecords([{ kind: DROP, hash, offset: at.offset, size: at.size }]))
       } catch { /* the chunk is gone for this process; a full disk may bring it back after a restart (it is still valid) */ }
     }
     this.compactLater()
