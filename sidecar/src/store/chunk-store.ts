@@ -92,10 +92,7 @@ export class ChunkStore {
       if (r.kind === ADD) {
         // bytes past the end (a power loss cut the pack) or a second copy (a compaction cut short)
         if (r.offset + r.size > size || this.locations.has(r.hash)) continue
-        this.locations.set(r.hash, { pack, offset: r.offset, size: r.size })
-        pack.hashes.add(r.hash)
-        pack.live += r.size
-        this.total += r.size
+        this.register(r.hash, { pack, offset: r.offset, size: r.size })
       } else {
         const at = this.locations.get(r.hash)
         if (at?.pack !== pack || at.offset !== r.offset) continue
@@ -123,11 +120,8 @@ export class ChunkStore {
         const bytes = readFileSync(join(old, sub, name))
         writeSync(pack.fd!, bytes, 0, bytes.byteLength, pack.size)
         records.push({ kind: ADD, hash: name, offset: pack.size, size: bytes.byteLength })
-        this.locations.set(name, { pack, offset: pack.size, size: bytes.byteLength })
-        pack.hashes.add(name)
+        this.register(name, { pack, offset: pack.size, size: bytes.byteLength })
         pack.size += bytes.byteLength
-        pack.live += bytes.byteLength
-        this.total += bytes.byteLength
       }
     }
     writeSync(pack.idxFd!, encodeRecords(records))
