@@ -34,7 +34,10 @@ export const PATH_MAX_BYTES = 4096
  * mostly holds the chunks of one or a few artifacts and is often deleted whole when they go.
  */
 export const PACK_MAX_BYTES = 256 * 1024 * 1024
-/** Chunks stored together go out in one write of at most this many bytes and buffers (IOV_MAX is 1024). */
+/**
+ * Chunks stored together (and adjacent chunks written to an output file together: gathered-writes.ts)
+ * go out in one write of at most this many bytes and buffers (IOV_MAX is 1024).
+ */
 export const WRITE_BATCH_BYTES = 4 * 1024 * 1024
 export const WRITE_BATCH_PARTS = 256
 /**

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto'
 import type { ChunkStore } from './chunk-store.ts'
 import type { Manifest } from './manifest.ts'
 import { CorruptChunkError, diskError } from './errors.ts'
-import { openFd, closeFd, writeAllAt } from './fs-calls.ts'
+import { openFd, closeFd } from './fs-calls.ts'
+import { GatheredWrites } from './gathered-writes.ts'
 import { OPEN_OUTPUT_FILES, STORE_COPY_CONCURRENCY } from './constants.ts'
 
 /** The output path is taken (exists and is not an empty directory). */
@@ -48,13 +49,13 @@ async function removeStaleTempTrees (out: string): Promise<void> {
 /** Where one chunk goes: file index and byte offset in it. */
 type Placement = [file: number, offset: number]
 
-interface OpenFile { fd: Promise<number>, users: number }
+interface OpenFile { fd: Promise<number>, writes: GatheredWrites, users: number }
 
 /**
  * A manifest's tree being written in a temp directory next to `out`, chunk by chunk in any order:
  * each chunk's places in the files are known from the manifest, so a fetch writes every verified chunk
- * straight to its offsets (positional writes) as it arrives, instead of reading the whole tree back
- * from the store afterwards. `commit` renames the tree into place once every chunk is written, so
+ * straight to its offsets (positional writes, adjacent ones gathered into one call) as it arrives,
+ * instead of reading the whole tree back from the store afterwards. `commit` renames the tree into place once every chunk is written, so
  * `out` appears whole or not at all (a full disk or a cancel leaves nothing: `discard`). The manifest
  * was checked by parseManifest (no path or link leaves the tree).
  */
@@ -140,12 +141,13 @@ export class OutputTree {
     if (this.discarded) throw new Error(`the output for ${this.out} was discarded`)
     let f = this.open.get(file)
     if (f === undefined) {
-      f = { fd: openFd(this.files[file].path, 'r+'), users: 0 }
+      const fd = openFd(this.files[file].path, 'r+')
+      f = { fd, writes: new GatheredWrites(fd), users: 0 }
       this.open.set(file, f)
     }
     f.users++
     try {
-      await writeAllAt(await f.fd, parts, offset)
+      await f.writes.write(offset, parts)
     } finally {
       f.users--
       void this.closeIdle(this.discarded ? 0 : OPEN_OUTPUT_FILES)
