@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { randomBytes } from 'node:crypto'
-import { lpStream } from '@libp2p/utils'
+import { framedStream } from '../node/framed-stream.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Forward } from '../gen/protocol-types.ts'
 import type { MeshLibp2p } from '../node/create-node.ts'
@@ -109,7 +109,7 @@ export class GuestForward {
     } catch (err) {
       return fail('PEER_UNREACHABLE', `host unreachable: ${(err as Error).message}`)
     }
-    const lp = lpStream(stream, { maxDataLength: FORWARD_HEADER_MAX_BYTES })
+    const lp = framedStream(stream, { maxDataLength: FORWARD_HEADER_MAX_BYTES })
     try {
       await lp.write(encodeJson({ v: 1, service: this.init.service }), { signal })
       const reply = parseForwardReply((await lp.read({ signal })).subarray())

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net'
-import { lpStream } from '@libp2p/utils'
+import { framedStream } from '../node/framed-stream.ts'
 import type { Connection, Stream } from '@libp2p/interface'
 import { FORWARD_HEADER_MAX_BYTES, FORWARD_SETUP_TIMEOUT_MS } from './constants.ts'
 import { encodeJson, parseForwardRequest, type ForwardReply, type RefusalCode } from './header.ts'
@@ -57,7 +57,7 @@ export class ForwardHost {
   async handle (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
     const signal = AbortSignal.timeout(FORWARD_SETUP_TIMEOUT_MS)
-    const lp = lpStream(stream, { maxDataLength: FORWARD_HEADER_MAX_BYTES })
+    const lp = framedStream(stream, { maxDataLength: FORWARD_HEADER_MAX_BYTES })
     const refuse = async (code: RefusalCode, message: string, service: string): Promise<void> => {
       this.init.log.warn('refused %s from %s: %s', service || '(no service)', peer, message)
       this.init.onRefused(service, peer, message)

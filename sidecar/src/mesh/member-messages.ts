@@ -1,4 +1,4 @@
-import { lpStream } from '@libp2p/utils'
+import { framedStream } from '../node/framed-stream.ts'
 import type { Connection, Stream } from '@libp2p/interface'
 
 /** The first open connection to each connected member (a member may have several). */
@@ -21,7 +21,7 @@ export async function sendOneMessage (connection: Connection, protocol: string, 
   let stream: Stream | undefined
   try {
     stream = await connection.newStream(protocol, { signal })
-    const lp = lpStream(stream, { maxDataLength: maxBytes })
+    const lp = framedStream(stream, { maxDataLength: maxBytes })
     await lp.write(new TextEncoder().encode(JSON.stringify(body)), { signal })
     await stream.close({ signal })
   } catch (err) {
@@ -32,7 +32,7 @@ export async function sendOneMessage (connection: Connection, protocol: string, 
 
 /** Reads the one length-prefixed message of an inbound stream (at most `maxBytes`) and closes it. */
 export async function readOneMessage (stream: Stream, maxBytes: number, timeoutMs: number): Promise<Uint8Array> {
-  const lp = lpStream(stream, { maxDataLength: maxBytes })
+  const lp = framedStream(stream, { maxDataLength: maxBytes })
   const bytes = (await lp.read({ signal: AbortSignal.timeout(timeoutMs) })).subarray()
   await stream.close()
   return bytes

@@ -1,4 +1,4 @@
-import { lpStream } from '@libp2p/utils'
+import { framedStream } from '../node/framed-stream.ts'
 import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, Stream, TypedEventTarget, Startable } from '@libp2p/interface'
 import type { Registrar, ConnectionManager } from '@libp2p/interface-internal'
 import { PRESENCE_MAX_MESSAGE_BYTES, PRESENCE_PROTOCOL, PRESENCE_TIMEOUT_MS } from './constants.ts'
@@ -105,7 +105,7 @@ export class Presence implements Startable {
     let stream: Stream | undefined
     try {
       stream = await connection.newStream(PRESENCE_PROTOCOL, { signal })
-      const lp = lpStream(stream, { maxDataLength: PRESENCE_MAX_MESSAGE_BYTES })
+      const lp = framedStream(stream, { maxDataLength: PRESENCE_MAX_MESSAGE_BYTES })
       await lp.write(this.encode(), { signal })
       const hello = parseHello((await lp.read({ signal })).subarray())
       await stream.close({ signal })
@@ -119,7 +119,7 @@ export class Presence implements Startable {
   private async answer (stream: Stream, connection: Connection): Promise<void> {
     const signal = AbortSignal.timeout(PRESENCE_TIMEOUT_MS)
     try {
-      const lp = lpStream(stream, { maxDataLength: PRESENCE_MAX_MESSAGE_BYTES })
+      const lp = framedStream(stream, { maxDataLength: PRESENCE_MAX_MESSAGE_BYTES })
       const hello = parseHello((await lp.read({ signal })).subarray())
       await lp.write(this.encode(), { signal })
       await stream.close({ signal })

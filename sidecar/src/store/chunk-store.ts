@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import { sha256Hex, HASH } from './manifest.ts'
 import { CorruptChunkError, diskError } from './errors.ts'
-import { writeAllAt, readExactly } from './fs-calls.ts'
+import { writeAllAt } from './fs-calls.ts'
+import { GatheredIo } from './gathered-io.ts'
 import { ADD, DROP, decodeRecords, encodeRecords, listPacks, packPaths, type PackRecord } from './pack-file.ts'
 import { COMPACT_MIN_DEAD_BYTES, PACK_MAX_BYTES, WRITE_BATCH_BYTES, WRITE_BATCH_PARTS } from './constants.ts'
 
@@ -21,6 +22,8 @@ interface Pack {
   fd: number | undefined
   /** For index appends (O_APPEND); opened on first use. */
   idxFd: number | undefined
+  /** Reads of chunks on `fd`, adjacent ones gathered into one preadv; made on first use. */
+  reads: GatheredIo | undefined
   /** Reads and writes in flight on `fd` (it is closed only when none is). */
   busy: number
   removed: boolean
@@ -87,7 +90,7 @@ export class ChunkStore {
     try { raw = readFileSync(idx) } catch { raw = Buffer.alloc(0) }
     const { records, validBytes } = decodeRecords(raw)
     if (validBytes < raw.byteLength) truncateSync(idx, validBytes)
-    const pack: Pack = { seq, data, idx, size, live: 0, hashes: new Set(), fd: undefined, idxFd: undefined, busy: 0, removed: false }
+    const pack: Pack = { seq, data, idx, size, live: 0, hashes: new Set(), fd: undefined, idxFd: undefined, reads: undefined, busy: 0, removed: false }
     for (const r of records) {
       if (r.kind === ADD) {
         // bytes past the end (a power loss cut the pack) or a second copy (a compaction cut short)
@@ -131,7 +134,7 @@ export class ChunkStore {
   private newPack (): Pack {
     const seq = this.nextSeq++
     const { data, idx } = packPaths(this.packDir, seq)
-    const pack: Pack = { seq, data, idx, size: 0, live: 0, hashes: new Set(), fd: openSync(data, 'wx+', 0o600), idxFd: openSync(idx, 'a', 0o600), busy: 0, removed: false }
+    const pack: Pack = { seq, data, idx, size: 0, live: 0, hashes: new Set(), fd: openSync(data, 'wx+', 0o600), idxFd: openSync(idx, 'a', 0o600), reads: undefined, busy: 0, removed: false }
     this.packs.set(seq, pack)
     return pack
   }
@@ -270,8 +273,8 @@ export class ChunkStore {
     const { pack } = at
     pack.busy++
     try {
-      pack.fd ??= openSync(pack.data, 'r')
-      await readExactly(pack.fd, bytes, at.offset)
+      pack.reads ??= GatheredIo.reads(() => (pack.fd ??= openSync(pack.data, 'r')))
+      await pack.reads.run(at.offset, [bytes])
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ESHORT') throw err
       short = true

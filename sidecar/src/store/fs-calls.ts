@@ -1,4 +1,4 @@
-import { open, close, writev, read, rename, type PathLike } from 'node:fs'
+import { open, close, writev, readv, rename, type PathLike } from 'node:fs'
 
 /**
  * Promise wrappers over the callback fs API for the per-chunk hot path. node:fs/promises costs more
@@ -47,19 +47,21 @@ function dropBytes (parts: Uint8Array[], n: number): Uint8Array[] {
   return out
 }
 
-/** Fills `buf` from `fd` at `position`; rejects when the file is shorter. */
-export function readExactly (fd: number, buf: Buffer, position: number): Promise<void> {
+/** Fills `parts` from `fd` at `position` with preadv, continuing after a short read; resolves with the bytes read (fewer only at the end of the file). */
+export function readAllAt (fd: number, parts: readonly Uint8Array[], position: number): Promise<number> {
   return new Promise((resolve, reject) => {
+    const want = byteLength(parts)
+    let left = parts as Uint8Array[]
     let got = 0
     const step = (): void => {
-      read(fd, buf, got, buf.byteLength - got, position + got, (err, n) => {
+      readv(fd, left, position + got, (err, n) => {
         if (err) { reject(err); return }
         got += n
-        if (got === buf.byteLength) resolve()
-        else if (n === 0) reject(Object.assign(new Error(`file ended after ${got} of ${buf.byteLength} bytes`), { code: 'ESHORT' }))
-        else step()
+        if (got === want || n === 0) { resolve(got); return }
+        left = dropBytes(left, n)
+        step()
       })
     }
-    if (buf.byteLength === 0) resolve(); else step()
+    if (want === 0) resolve(0); else step()
   })
 }

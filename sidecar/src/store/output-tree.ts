@@ -5,7 +5,7 @@ import type { ChunkStore } from './chunk-store.ts'
 import type { Manifest } from './manifest.ts'
 import { CorruptChunkError, diskError } from './errors.ts'
 import { openFd, closeFd } from './fs-calls.ts'
-import { GatheredWrites } from './gathered-writes.ts'
+import { GatheredIo } from './gathered-io.ts'
 import { OPEN_OUTPUT_FILES, STORE_COPY_CONCURRENCY } from './constants.ts'
 
 /** The output path is taken (exists and is not an empty directory). */
@@ -49,7 +49,7 @@ async function removeStaleTempTrees (out: string): Promise<void> {
 /** Where one chunk goes: file index and byte offset in it. */
 type Placement = [file: number, offset: number]
 
-interface OpenFile { fd: Promise<number>, writes: GatheredWrites, users: number }
+interface OpenFile { fd: Promise<number>, writes: GatheredIo, users: number }
 
 /**
  * A manifest's tree being written in a temp directory next to `out`, chunk by chunk in any order:
@@ -142,12 +142,13 @@ export class OutputTree {
     let f = this.open.get(file)
     if (f === undefined) {
       const fd = openFd(this.files[file].path, 'r+')
-      f = { fd, writes: new GatheredWrites(fd), users: 0 }
+      fd.catch(() => {}) // a failed open is reported by the writes waiting for it
+      f = { fd, writes: GatheredIo.writes(() => fd), users: 0 }
       this.open.set(file, f)
     }
     f.users++
     try {
-      await f.writes.write(offset, parts)
+      await f.writes.run(offset, parts)
     } finally {
       f.users--
       void this.closeIdle(this.discarded ? 0 : OPEN_OUTPUT_FILES)

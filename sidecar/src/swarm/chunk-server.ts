@@ -1,10 +1,10 @@
-import { lpStream } from '@libp2p/utils'
+import { framedStream } from '../node/framed-stream.ts'
 import type { Connection, Stream } from '@libp2p/interface'
 import type { ArtifactStore } from '../store/artifact-store.ts'
 import { uniqueChunks } from '../store/manifest.ts'
 import { CorruptChunkError } from '../store/errors.ts'
-import { encodeBits, encodeJson, parseChunkRequest, type ChunkReply } from './wire.ts'
-import { FRAME_MAX_BYTES, SERVER_READ_AHEAD, TEST_FAULT } from './constants.ts'
+import { encodeBits, encodeJson, parseChunkRequest, type ChunkReply, type ChunkRequest } from './wire.ts'
+import { FRAME_MAX_BYTES, SERVER_READ_AHEAD_BYTES, SERVER_READ_AHEAD_REPLIES, TEST_FAULT } from './constants.ts'
 import type { RateLimiter } from './rate-limit.ts'
 import type { Logger } from '../log/logger.ts'
 
@@ -20,12 +20,15 @@ export interface ChunkServerInit {
 /** One reply: its frames, and the chunk bytes it carries (for the upload cap and stats). */
 interface Reply { frames: Uint8Array[], chunkBytes: number }
 
+/** A reply being prepared, and the chunk bytes it will hold (counted against the read-ahead). */
+interface Queued { reply: Promise<Reply>, bytes: number }
+
 /**
  * Serves manifests, have-bitfields and chunks to members, answering each stream's requests in the
- * order they came (the client pipelines). The next few chunk files are read while the current reply
- * is being sent (SERVER_READ_AHEAD), so a disk read never leaves the connection idle; backpressure:
- * no more requests are read while that many replies wait, and each reply is written only once the
- * previous one was handed to the stream and the stream drained.
+ * order they came (the client pipelines). The chunks of the next requests are read while the current
+ * reply is being sent (SERVER_READ_AHEAD_BYTES), so a disk read never leaves the connection idle;
+ * backpressure: no more requests are read while that much waits, and each reply is written only once
+ * the previous one was handed to the stream and the stream drained.
  */
 export class ChunkServer {
   private readonly init: ChunkServerInit
@@ -41,8 +44,9 @@ export class ChunkServer {
 
   async handle (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
-    const lp = lpStream(stream, { maxDataLength: 4096 })
-    const queue: Array<Promise<Reply>> = []
+    const lp = framedStream(stream, { maxDataLength: 4096 })
+    const queue: Queued[] = []
+    let queuedBytes = 0
     let inputDone = false
     let writerDone = false
     let wakeWriter: (() => void) | undefined
@@ -50,13 +54,20 @@ export class ChunkServer {
     const readRequests = async (): Promise<void> => {
       try {
         for (;;) {
-          while (queue.length >= SERVER_READ_AHEAD && !writerDone) await new Promise<void>(resolve => { wakeReader = resolve })
+          while ((queuedBytes >= SERVER_READ_AHEAD_BYTES || queue.length >= SERVER_READ_AHEAD_REPLIES) && !writerDone) await new Promise<void>(resolve => { wakeReader = resolve })
           if (writerDone) break
           let raw
           try { raw = await lp.read() } catch { break } // the client closed or reset the stream
-          const reply = this.reply(raw.subarray())
+          let reply: Promise<Reply>
+          let bytes = 0
+          try {
+            const req = parseChunkRequest(raw.subarray())
+            if (req.op === 'get') bytes = this.init.store.chunks.size(req.hash) ?? 0
+            reply = this.reply(req)
+          } catch (err) { reply = Promise.reject(err) } // ends the stream when its turn comes
           reply.catch(() => {}) // awaited in order below; a rejection waiting in the queue is not unhandled
-          queue.push(reply)
+          queue.push({ reply, bytes })
+          queuedBytes += bytes
           wakeWriter?.()
         }
       } finally {
@@ -74,8 +85,9 @@ export class ChunkServer {
           await new Promise<void>(resolve => { wakeWriter = resolve })
           continue
         }
+        const r = await next.reply
+        queuedBytes -= next.bytes
         wakeReader?.()
-        const r = await next
         if (r.chunkBytes > 0) await this.init.upload.take(r.chunkBytes)
         await lp.writeV(r.frames)
         if (r.chunkBytes > 0) this.init.onServed(peer, r.chunkBytes)
@@ -92,10 +104,9 @@ export class ChunkServer {
     }
   }
 
-  /** Answers one request (reading the chunk file for a `get`). */
-  private async reply (raw: Uint8Array): Promise<Reply> {
+  /** Answers one request (reading the chunk for a `get`). */
+  private async reply (req: ChunkRequest): Promise<Reply> {
     const { store } = this.init
-    const req = parseChunkRequest(raw)
     const json = (o: ChunkReply, chunkBytes = 0, more: Uint8Array[] = []): Reply => ({ frames: [encodeJson(o), ...more], chunkBytes })
     const no = (message: string): Reply => json({ v: 1, ok: false, code: 'NOT_FOUND', message })
     if (req.op === 'get') {

@@ -26,10 +26,13 @@ export const IN_FLIGHT_BYTES = 2 * 1024 * 1024
  */
 export const MAX_PENDING_WRITES = 16
 /**
- * Chunk files a server reads ahead per stream while the current reply is sent (memory: this many
- * chunks of up to 1 MiB per stream).
+ * What a server reads ahead per stream while the current reply is sent: requests are taken off the
+ * stream until the replies waiting hold this many chunk bytes (or SERVER_READ_AHEAD_REPLIES replies).
+ * Sized like the client's pipeline (IN_FLIGHT_BYTES), so a whole pipeline of requests is read at once,
+ * adjacent chunks in one preadv (store/gathered-io.ts). Memory: about this much per stream, plus one chunk.
  */
-export const SERVER_READ_AHEAD = 3
+export const SERVER_READ_AHEAD_BYTES = 2 * 1024 * 1024
+export const SERVER_READ_AHEAD_REPLIES = 32
 /** Depth for peers that look remote (public address or RTT over REMOTE_RTT_MS): LAN peers pull more. */
 export const REMOTE_DEPTH = 3
 export const REMOTE_RTT_MS = 20

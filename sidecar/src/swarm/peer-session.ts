@@ -1,4 +1,4 @@
-import { lpStream } from '@libp2p/utils'
+import { framedStream } from '../node/framed-stream.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Stream } from '@libp2p/interface'
 import type { MeshLibp2p } from '../node/create-node.ts'
@@ -20,7 +20,7 @@ type Pending = { kind: 'get' | 'have' | 'manifest', resolve: (v: unknown) => voi
 export class PeerSession {
   readonly peer: string
   private stream: Stream | undefined
-  private lp: ReturnType<typeof lpStream> | undefined
+  private lp: ReturnType<typeof framedStream> | undefined
   private readonly pending: Pending[] = []
   private closed: Error | undefined
   private reading = false
@@ -34,7 +34,7 @@ export class PeerSession {
   async open (node: MeshLibp2p, signal?: AbortSignal): Promise<void> {
     const s = AbortSignal.any([AbortSignal.timeout(SETUP_TIMEOUT_MS), ...(signal ? [signal] : [])])
     this.stream = await node.dialProtocol(peerIdFromString(this.peer), CHUNKS_PROTOCOL, { signal: s })
-    this.lp = lpStream(this.stream, { maxDataLength: FRAME_MAX_BYTES, maxBufferSize: STREAM_BUFFER_BYTES })
+    this.lp = framedStream(this.stream, { maxDataLength: FRAME_MAX_BYTES, maxBufferSize: STREAM_BUFFER_BYTES })
   }
 
   close (err?: Error): void {
