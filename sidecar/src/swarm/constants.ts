@@ -21,10 +21,20 @@ export const FRAME_MAX_BYTES = 1024 * 1024 + 1024
 export const MAX_DEPTH = 32
 export const IN_FLIGHT_BYTES = 2 * 1024 * 1024
 /**
- * Verified chunks being written (store and output) at once; past this no new requests go out, so a
- * disk slower than the network bounds memory at about this many chunks plus the requests in flight.
+ * A LAN peer's pipeline is topped up once this much of it is free (about 4 chunks), not after every
+ * reply: requests then go out several per stream write. Every write of the downloader is a trip
+ * through the kernel's network stack, and on the namespace LAN each one also ran the pending
+ * packet processing of the whole emulated network in the downloader's context.
  */
-export const MAX_PENDING_WRITES = 16
+export const REFILL_BYTES = 512 * 1024
+/**
+ * Bytes of verified chunks being written (store and output) at once; past this no new requests go
+ * out, so a disk slower than the network bounds memory at about this plus the requests in flight.
+ * Writes are gathered (one in flight per file, the rest wait for it), so at a few hundred MB/s a
+ * batch waiting for the one before it holds several MiB: with 2 MiB (16 chunks) the fetch stopped
+ * asking for more while writes waited (loopback 512 MiB medians 130–135 MB/s, 8 MiB: 147–155).
+ */
+export const PENDING_WRITE_BYTES = 8 * 1024 * 1024
 /**
  * What a server reads ahead per stream while the current reply is sent: requests are taken off the
  * stream until the replies waiting hold this many chunk bytes (or SERVER_READ_AHEAD_REPLIES replies).

@@ -6,7 +6,7 @@ import { uniqueChunks } from '../store/manifest.ts'
 import { PeerSession, NotHeldError } from './peer-session.ts'
 import { RateLimiter } from './rate-limit.ts'
 import type { TransferState, PeerProgress } from './transfer.ts'
-import { IN_FLIGHT_BYTES, MAX_DEPTH, MAX_PENDING_WRITES, REFRESH_MS, REMOTE_DEPTH, REMOTE_RTT_MS, REQUEST_TIMEOUT_MS, STALL_TIMEOUT_MS } from './constants.ts'
+import { IN_FLIGHT_BYTES, MAX_DEPTH, PENDING_WRITE_BYTES, REFILL_BYTES, REFRESH_MS, REMOTE_DEPTH, REMOTE_RTT_MS, REQUEST_TIMEOUT_MS, STALL_TIMEOUT_MS } from './constants.ts'
 import type { Logger } from '../log/logger.ts'
 
 /** A member that announced the artifact. */
@@ -75,7 +75,7 @@ export class Fetcher {
   /** Index → done. */
   private readonly done: boolean[]
   private left = 0
-  /** Verified chunks being kept (written); no new requests while MAX_PENDING_WRITES are. */
+  /** Bytes of verified chunks being kept (written); no new requests while PENDING_WRITE_BYTES are. */
   private writing = 0
   private readonly peers = new Map<string, PeerState>()
   /** Chunk index → peers it is requested from. */
@@ -205,10 +205,15 @@ export class Fetcher {
     return this.remote(p) ? REMOTE_DEPTH : MAX_DEPTH
   }
 
-  /** Fills every usable peer's pipeline. */
+  /**
+   * Fills the pipelines of usable peers. A LAN peer's is topped up only once REFILL_BYTES of it are
+   * free (or it is empty), so its requests go out several at a time, in one stream write.
+   */
   private pump (): void {
-    if (this.ended || this.writing >= MAX_PENDING_WRITES) return
-    const usable = [...this.peers.values()].filter(p => p.session !== undefined && p.state === 'active').sort((a, b) => (a.holder.rttMs ?? 1e9) - (b.holder.rttMs ?? 1e9))
+    if (this.ended || this.writing >= PENDING_WRITE_BYTES) return
+    const usable = [...this.peers.values()]
+      .filter(p => p.session !== undefined && p.state === 'active' && (this.remote(p) || p.inFlight.size === 0 || p.inFlightBytes <= IN_FLIGHT_BYTES - REFILL_BYTES))
+      .sort((a, b) => (a.holder.rttMs ?? 1e9) - (b.holder.rttMs ?? 1e9))
     let progress = true
     while (progress) {
       progress = false
@@ -281,11 +286,11 @@ export class Fetcher {
       // done before the write: while it is written, no other peer may be asked for it; the freed
       // pipeline slot is refilled at once, so the next chunks arrive while this one is written
       this.done[i] = true
-      this.writing++
+      this.writing += size
       this.pump()
       try {
         await this.init.keep(hash, parts)
-      } finally { this.writing-- }
+      } finally { this.writing -= size }
       this.left--
       this.lastProgress = Date.now()
       this.init.transfer.bytesDone += size

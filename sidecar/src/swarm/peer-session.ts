@@ -14,14 +14,17 @@ export class NotHeldError extends Error {
 type Pending = { kind: 'get' | 'have' | 'manifest', resolve: (v: unknown) => void, reject: (e: Error) => void }
 
 /**
- * One chunks stream to one member, with pipelined requests: requests are written at once and the
- * replies, which come back in order, resolve them in order.
+ * One chunks stream to one member, with pipelined requests: requests made in one go (the same
+ * synchronous run, e.g. a fetcher refilling its pipeline) are written together in one stream write,
+ * and the replies, which come back in order, resolve them in order.
  */
 export class PeerSession {
   readonly peer: string
   private stream: Stream | undefined
   private lp: ReturnType<typeof framedStream> | undefined
   private readonly pending: Pending[] = []
+  /** Requests not written yet (written together at the end of the current run). */
+  private outbox: Uint8Array[] = []
   private closed: Error | undefined
   private reading = false
 
@@ -48,9 +51,16 @@ export class PeerSession {
   private request<T> (kind: Pending['kind'], msg: object): Promise<T> {
     if (this.closed || !this.lp) return Promise.reject(this.closed ?? new Error('session not open'))
     const p = new Promise<T>((resolve, reject) => this.pending.push({ kind, resolve: resolve as (v: unknown) => void, reject }))
-    this.lp.write(encodeJson(msg)).catch((err) => this.close(err as Error))
+    if (this.outbox.push(encodeJson(msg)) === 1) queueMicrotask(() => this.flush())
     if (!this.reading) void this.readLoop()
     return p
+  }
+
+  private flush (): void {
+    const frames = this.outbox
+    this.outbox = []
+    if (this.closed || frames.length === 0) return
+    this.lp!.writeV(frames).catch((err) => this.close(err as Error))
   }
 
   private async readLoop (): Promise<void> {
