@@ -4,7 +4,7 @@ import type { ArtifactStore } from '../store/artifact-store.ts'
 import { uniqueChunks } from '../store/manifest.ts'
 import { CorruptChunkError } from '../store/errors.ts'
 import { encodeBits, encodeJson, parseChunkRequest, type ChunkReply, type ChunkRequest } from './wire.ts'
-import { FRAME_MAX_BYTES, SERVER_READ_AHEAD_BYTES, SERVER_READ_AHEAD_REPLIES, TEST_FAULT } from './constants.ts'
+import { FRAME_MAX_BYTES, SERVER_READ_AHEAD_BYTES, SERVER_READ_AHEAD_REPLIES, SERVER_WRITE_BATCH_BYTES, TEST_FAULT } from './constants.ts'
 import type { RateLimiter } from './rate-limit.ts'
 import type { Logger } from '../log/logger.ts'
 
@@ -20,15 +20,16 @@ export interface ChunkServerInit {
 /** One reply: its frames, and the chunk bytes it carries (for the upload cap and stats). */
 interface Reply { frames: Uint8Array[], chunkBytes: number }
 
-/** A reply being prepared, and the chunk bytes it will hold (counted against the read-ahead). */
-interface Queued { reply: Promise<Reply>, bytes: number }
+/** A reply being prepared, the chunk bytes it will hold (counted against the read-ahead), and the reply once it is ready. */
+interface Queued { reply: Promise<Reply>, bytes: number, ready?: Reply }
 
 /**
  * Serves manifests, have-bitfields and chunks to members, answering each stream's requests in the
  * order they came (the client pipelines). The chunks of the next requests are read while the current
  * reply is being sent (SERVER_READ_AHEAD_BYTES), so a disk read never leaves the connection idle;
- * backpressure: no more requests are read while that much waits, and each reply is written only once
- * the previous one was handed to the stream and the stream drained.
+ * backpressure: no more requests are read while that much waits, and each write goes out only once
+ * the previous one was handed to the stream and the stream drained. Replies that are ready together
+ * are written together (SERVER_WRITE_BATCH_BYTES).
  */
 export class ChunkServer {
   private readonly init: ChunkServerInit
@@ -65,8 +66,9 @@ export class ChunkServer {
             if (req.op === 'get') bytes = this.init.store.chunks.size(req.hash) ?? 0
             reply = this.reply(req)
           } catch (err) { reply = Promise.reject(err) } // ends the stream when its turn comes
-          reply.catch(() => {}) // awaited in order below; a rejection waiting in the queue is not unhandled
-          queue.push({ reply, bytes })
+          const q: Queued = { reply, bytes }
+          reply.then((r) => { q.ready = r }, () => {}) // awaited in order below; a rejection waiting in the queue is not unhandled
+          queue.push(q)
           queuedBytes += bytes
           wakeWriter?.()
         }
@@ -87,10 +89,20 @@ export class ChunkServer {
         }
         const r = await next.reply
         queuedBytes -= next.bytes
+        // the replies after it that are ready go out in the same write: one yamux frame, so one
+        // window update back from the fetcher (it sends one per frame received)
+        const frames = [...r.frames]
+        let chunkBytes = r.chunkBytes
+        while (queue[0]?.ready !== undefined && chunkBytes + queue[0].bytes <= SERVER_WRITE_BATCH_BYTES) {
+          const q = queue.shift()!
+          queuedBytes -= q.bytes
+          frames.push(...q.ready!.frames)
+          chunkBytes += q.ready!.chunkBytes
+        }
         wakeReader?.()
-        if (r.chunkBytes > 0) await this.init.upload.take(r.chunkBytes)
-        await lp.writeV(r.frames)
-        if (r.chunkBytes > 0) this.init.onServed(peer, r.chunkBytes)
+        if (chunkBytes > 0) await this.init.upload.take(chunkBytes)
+        await lp.writeV(frames)
+        if (chunkBytes > 0) this.init.onServed(peer, chunkBytes)
       }
       await stream.close().catch(() => {})
     } catch (err) {

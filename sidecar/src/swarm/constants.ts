@@ -43,6 +43,12 @@ export const PENDING_WRITE_BYTES = 8 * 1024 * 1024
  */
 export const SERVER_READ_AHEAD_BYTES = 2 * 1024 * 1024
 export const SERVER_READ_AHEAD_REPLIES = 32
+/**
+ * Replies that are ready one after another are written in one stream write of up to this many chunk
+ * bytes (one yamux frame, at most the fetcher's window). js yamux answers every data frame it receives
+ * with a window update, and each of those is a write (a system call) of the fetcher.
+ */
+export const SERVER_WRITE_BATCH_BYTES = 512 * 1024
 /** Depth for peers that look remote (public address or RTT over REMOTE_RTT_MS): LAN peers pull more. */
 export const REMOTE_DEPTH = 3
 export const REMOTE_RTT_MS = 20
