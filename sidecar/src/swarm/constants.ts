@@ -21,12 +21,19 @@ export const FRAME_MAX_BYTES = 1024 * 1024 + 1024
 export const MAX_DEPTH = 32
 export const IN_FLIGHT_BYTES = 2 * 1024 * 1024
 /**
- * A LAN peer's pipeline is topped up once this much of it is free (about 4 chunks), not after every
- * reply: requests then go out several per stream write. Every write of the downloader is a trip
- * through the kernel's network stack, and on the namespace LAN each one also ran the pending
- * packet processing of the whole emulated network in the downloader's context.
+ * A LAN peer's pipeline holds about PIPELINE_SECONDS of its measured rate (at least MIN_IN_FLIGHT_BYTES,
+ * at most IN_FLIGHT_BYTES): on the namespace LAN a 20 Mbit/s seeder then holds 512 KiB, not 2 MiB
+ * (0.8 s of its link) that the others must wait for or duplicate at the end.
  */
-export const REFILL_BYTES = 512 * 1024
+export const PIPELINE_SECONDS = 0.2
+export const MIN_IN_FLIGHT_BYTES = 512 * 1024
+/**
+ * A LAN peer's pipeline is topped up once this share of it is free (a quarter: 4 chunks of 2 MiB),
+ * not after every reply: requests then go out several per stream write. Every write of the
+ * downloader is a trip through the kernel's network stack, and on the namespace LAN each one also
+ * ran the pending packet processing of the whole emulated network in the downloader's context.
+ */
+export const REFILL_SHARE = 0.25
 /**
  * Bytes of verified chunks being written (store and output) at once; past this no new requests go
  * out, so a disk slower than the network bounds memory at about this plus the requests in flight.

@@ -6,7 +6,7 @@ import { uniqueChunks } from '../store/manifest.ts'
 import { PeerSession, NotHeldError } from './peer-session.ts'
 import { RateLimiter } from './rate-limit.ts'
 import type { TransferState, PeerProgress } from './transfer.ts'
-import { IN_FLIGHT_BYTES, MAX_DEPTH, PENDING_WRITE_BYTES, REFILL_BYTES, REFRESH_MS, REMOTE_DEPTH, REMOTE_RTT_MS, REQUEST_TIMEOUT_MS, STALL_TIMEOUT_MS } from './constants.ts'
+import { IN_FLIGHT_BYTES, MAX_DEPTH, MIN_IN_FLIGHT_BYTES, PENDING_WRITE_BYTES, PIPELINE_SECONDS, REFILL_SHARE, REFRESH_MS, REMOTE_DEPTH, REMOTE_RTT_MS, REQUEST_TIMEOUT_MS, STALL_TIMEOUT_MS } from './constants.ts'
 import type { Logger } from '../log/logger.ts'
 
 /** A member that announced the artifact. */
@@ -206,19 +206,29 @@ export class Fetcher {
   }
 
   /**
-   * Fills the pipelines of usable peers. A LAN peer's is topped up only once REFILL_BYTES of it are
+   * Bytes a LAN peer may have requested and not yet delivered: about PIPELINE_SECONDS of its measured
+   * rate, between MIN_IN_FLIGHT_BYTES and IN_FLIGHT_BYTES. A slow peer then holds few chunks that
+   * faster ones must wait for (or duplicate) at the end of a fetch, or fetch again when it fails.
+   */
+  private window (p: PeerState): number {
+    if (p.rate === 0) return IN_FLIGHT_BYTES
+    return Math.min(IN_FLIGHT_BYTES, Math.max(MIN_IN_FLIGHT_BYTES, p.rate * PIPELINE_SECONDS))
+  }
+
+  /**
+   * Fills the pipelines of usable peers. A LAN peer's is topped up only once REFILL_SHARE of it is
    * free (or it is empty), so its requests go out several at a time, in one stream write.
    */
   private pump (): void {
     if (this.ended || this.writing >= PENDING_WRITE_BYTES) return
     const usable = [...this.peers.values()]
-      .filter(p => p.session !== undefined && p.state === 'active' && (this.remote(p) || p.inFlight.size === 0 || p.inFlightBytes <= IN_FLIGHT_BYTES - REFILL_BYTES))
+      .filter(p => p.session !== undefined && p.state === 'active' && (this.remote(p) || p.inFlight.size === 0 || p.inFlightBytes <= this.window(p) * (1 - REFILL_SHARE)))
       .sort((a, b) => (a.holder.rttMs ?? 1e9) - (b.holder.rttMs ?? 1e9))
     let progress = true
     while (progress) {
       progress = false
       for (const p of usable) {
-        if (p.inFlight.size >= this.depth(p) || (!this.remote(p) && p.inFlightBytes >= IN_FLIGHT_BYTES)) continue
+        if (p.inFlight.size >= this.depth(p) || (!this.remote(p) && p.inFlightBytes >= this.window(p))) continue
         const i = this.next(p)
         if (i === undefined) continue
         this.request(p, i)
