@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import { sha256Hex, HASH } from './manifest.ts'
 import { CorruptChunkError, diskError } from './errors.ts'
-import { writeAllAt } from './fs-calls.ts'
+import { byteLength, writeAllAt } from './fs-calls.ts'
 import { GatheredIo } from './gathered-io.ts'
 import { ADD, DROP, decodeRecords, encodeRecords, listPacks, packPaths, type PackRecord } from './pack-file.ts'
 import { COMPACT_MIN_DEAD_BYTES, PACK_MAX_BYTES, WRITE_BATCH_BYTES, WRITE_BATCH_PARTS } from './constants.ts'
@@ -196,8 +196,7 @@ export class ChunkStore {
    * lock): chunks that arrive meanwhile are gathered into the next write.
    */
   private async write (hash: string, parts: readonly Uint8Array[]): Promise<Location> {
-    let size = 0
-    for (const p of parts) size += p.byteLength
+    const size = byteLength(parts)
     if (this.current === undefined || this.current.size + size > PACK_MAX_BYTES) {
       if (this.current) this.finishCurrent()
       try { this.current = this.newPack() } catch (err) { throw diskError(err, 'a new pack file of the store') }

@@ -15,26 +15,45 @@ export const closeFd = (fd: number): Promise<void> =>
 export const renamePath = (from: PathLike, to: PathLike): Promise<void> =>
   new Promise((resolve, reject) => rename(from, to, (err) => err ? reject(err) : resolve()))
 
-const byteLength = (parts: readonly Uint8Array[]): number => parts.reduce((n, p) => n + p.byteLength, 0)
+/** Bytes in `parts` together. */
+export const byteLength = (parts: readonly Uint8Array[]): number => parts.reduce((n, p) => n + p.byteLength, 0)
 
-/** Writes every byte of `parts` at `position` with pwritev, continuing after a short write. */
-export function writeAllAt (fd: number, parts: readonly Uint8Array[], position: number): Promise<void> {
+type VectorCall = (fd: number, buffers: Uint8Array[], position: number, cb: (err: NodeJS.ErrnoException | null, n: number) => void) => void
+
+/**
+ * Moves every byte of `parts` at `position` with `call` (pwritev or preadv), going on after a short
+ * call; resolves with the bytes moved. A call that moves nothing ends it: `atZero` says how.
+ */
+function allAt (call: VectorCall, fd: number, parts: readonly Uint8Array[], position: number, atZero: (moved: number) => Error | number): Promise<number> {
   return new Promise((resolve, reject) => {
+    const want = byteLength(parts)
     let left = parts as Uint8Array[]
-    let at = position
+    let moved = 0
     const step = (): void => {
-      writev(fd, left, at, (err, written) => {
+      call(fd, left, position + moved, (err, n) => {
         if (err) { reject(err); return }
-        if (written === byteLength(left)) { resolve(); return }
-        if (written === 0) { reject(Object.assign(new Error('no space left on the device (short write)'), { code: 'ENOSPC' })); return }
-        at += written
-        left = dropBytes(left, written)
+        moved += n
+        if (moved === want) { resolve(moved); return }
+        if (n === 0) {
+          const end = atZero(moved)
+          if (end instanceof Error) reject(end); else resolve(end)
+          return
+        }
+        left = dropBytes(left, n)
         step()
       })
     }
-    step()
+    if (want === 0) resolve(0); else step()
   })
 }
+
+/** Writes every byte of `parts` at `position` with pwritev, continuing after a short write; resolves with their length. */
+export const writeAllAt = (fd: number, parts: readonly Uint8Array[], position: number): Promise<number> =>
+  allAt(writev, fd, parts, position, () => Object.assign(new Error('no space left on the device (short write)'), { code: 'ENOSPC' }))
+
+/** Fills `parts` from `fd` at `position` with preadv, continuing after a short read; resolves with the bytes read (fewer only at the end of the file). */
+export const readAllAt = (fd: number, parts: readonly Uint8Array[], position: number): Promise<number> =>
+  allAt(readv, fd, parts, position, (moved) => moved)
 
 /** `parts` without their first `n` bytes. */
 function dropBytes (parts: Uint8Array[], n: number): Uint8Array[] {
@@ -45,23 +64,4 @@ function dropBytes (parts: Uint8Array[], n: number): Uint8Array[] {
     n = 0
   }
   return out
-}
-
-/** Fills `parts` from `fd` at `position` with preadv, continuing after a short read; resolves with the bytes read (fewer only at the end of the file). */
-export function readAllAt (fd: number, parts: readonly Uint8Array[], position: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const want = byteLength(parts)
-    let left = parts as Uint8Array[]
-    let got = 0
-    const step = (): void => {
-      readv(fd, left, position + got, (err, n) => {
-        if (err) { reject(err); return }
-        got += n
-        if (got === want || n === 0) { resolve(got); return }
-        left = dropBytes(left, n)
-        step()
-      })
-    }
-    if (want === 0) resolve(0); else step()
-  })
 }

@@ -1,4 +1,4 @@
-import { readAllAt, writeAllAt } from './fs-calls.ts'
+import { byteLength, readAllAt, writeAllAt } from './fs-calls.ts'
 import { WRITE_BATCH_BYTES, WRITE_BATCH_PARTS } from './constants.ts'
 
 interface Waiting { offset: number, parts: readonly Uint8Array[], bytes: number, resolve: () => void, reject: (err: unknown) => void }
@@ -32,10 +32,7 @@ export class GatheredIo {
   }
 
   static writes (fd: () => number | Promise<number>): GatheredIo {
-    return new GatheredIo(fd, async (fd, parts, position) => {
-      await writeAllAt(fd, parts, position)
-      return byteLength(parts)
-    })
+    return new GatheredIo(fd, writeAllAt)
   }
 
   /** Nothing queued or in flight. */
@@ -81,8 +78,6 @@ export class GatheredIo {
     }
   }
 }
-
-const byteLength = (parts: readonly Uint8Array[]): number => parts.reduce((n, p) => n + p.byteLength, 0)
 
 /** Calls sorted by offset, cut into runs that each make one contiguous call within the batch limits. */
 function adjacentRuns (sorted: Waiting[]): Waiting[][] {
