@@ -13,22 +13,28 @@ export const MAX_ANNOUNCED_ARTIFACTS = 1024
 /** Largest frame on a chunks stream: a whole chunk (1 MiB) or a piece of a manifest. */
 export const FRAME_MAX_BYTES = 1024 * 1024 + 1024
 /**
- * Chunk requests in flight per LAN peer: at most MAX_DEPTH, and no new one once IN_FLIGHT_BYTES are
- * asked for (the pipeline is sized in bytes, whatever the chunk sizes: 16 chunks of 128 KiB). Replies
- * are not flow-controlled by the reader (libp2p delivers stream data as it arrives), so
+ * Chunk requests in flight per LAN peer: at most MAX_DEPTH, and no new one once the peer's window is
+ * asked for (the pipeline is sized in bytes, whatever the chunk sizes). The window is about
+ * PIPELINE_SECONDS of the peer's measured rate, between MIN_IN_FLIGHT_BYTES and IN_FLIGHT_BYTES, and
+ * INITIAL_IN_FLIGHT_BYTES until a rate is measured:
+ * - a slow peer holds few chunks that the others must wait for (or duplicate) at the end of a fetch,
+ *   or fetch again when it dies: a 20 Mbit/s seeder on the namespace LAN holds 512 KiB, not 2 MiB
+ *   (0.8 s of its link);
+ * - a fast one gets a deep pipeline, so a GC pause or a preempted thread on either side does not
+ *   drain it: over loopback (2 vCPUs shared by both sidecars), 512 MiB fetches, medians of alternating
+ *   runs: a fixed 2 MiB 157/194/186/168/172 MB/s, this 185/183/213/207/151 (a fixed 8 MiB: 195 and
+ *   207 against 154 and 172). On the namespace LAN (about 1.2 MB per 100 Mbit/s seeder) the ratios
+ *   stayed within the runs' noise; 0.2 s there gave more duplicated chunks at the end.
+ * Replies are not flow-controlled by the reader (libp2p delivers stream data as it arrives), so
  * IN_FLIGHT_BYTES plus one largest chunk (1 MiB) must stay under STREAM_BUFFER_BYTES.
  */
-export const MAX_DEPTH = 32
-export const IN_FLIGHT_BYTES = 2 * 1024 * 1024
-/**
- * A LAN peer's pipeline holds about PIPELINE_SECONDS of its measured rate (at least MIN_IN_FLIGHT_BYTES,
- * at most IN_FLIGHT_BYTES): on the namespace LAN a 20 Mbit/s seeder then holds 512 KiB, not 2 MiB
- * (0.8 s of its link) that the others must wait for or duplicate at the end.
- */
-export const PIPELINE_SECONDS = 0.2
+export const MAX_DEPTH = 64
+export const IN_FLIGHT_BYTES = 8 * 1024 * 1024
+export const INITIAL_IN_FLIGHT_BYTES = 2 * 1024 * 1024
 export const MIN_IN_FLIGHT_BYTES = 512 * 1024
+export const PIPELINE_SECONDS = 0.1
 /**
- * A LAN peer's pipeline is topped up once this share of it is free (a quarter: 4 chunks of 2 MiB),
+ * A LAN peer's pipeline is topped up once this share of its window is free (a quarter),
  * not after every reply: requests then go out several per stream write. Every write of the
  * downloader is a trip through the kernel's network stack, and on the namespace LAN each one also
  * ran the pending packet processing of the whole emulated network in the downloader's context.
@@ -48,8 +54,8 @@ export const PENDING_WRITE_BYTES = 8 * 1024 * 1024
  * Sized like the client's pipeline (IN_FLIGHT_BYTES), so a whole pipeline of requests is read at once,
  * adjacent chunks in one preadv (store/gathered-io.ts). Memory: about this much per stream, plus one chunk.
  */
-export const SERVER_READ_AHEAD_BYTES = 2 * 1024 * 1024
-export const SERVER_READ_AHEAD_REPLIES = 32
+export const SERVER_READ_AHEAD_BYTES = IN_FLIGHT_BYTES
+export const SERVER_READ_AHEAD_REPLIES = MAX_DEPTH
 /**
  * Replies that are ready one after another are written in one stream write of up to this many chunk
  * bytes (one yamux frame, at most the fetcher's window). js yamux answers every data frame it receives

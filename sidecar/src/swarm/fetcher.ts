@@ -6,7 +6,7 @@ import { uniqueChunks } from '../store/manifest.ts'
 import { PeerSession, NotHeldError } from './peer-session.ts'
 import { RateLimiter } from './rate-limit.ts'
 import type { TransferState, PeerProgress } from './transfer.ts'
-import { IN_FLIGHT_BYTES, MAX_DEPTH, MIN_IN_FLIGHT_BYTES, PENDING_WRITE_BYTES, PIPELINE_SECONDS, REFILL_SHARE, REFRESH_MS, REMOTE_DEPTH, REMOTE_RTT_MS, REQUEST_TIMEOUT_MS, STALL_TIMEOUT_MS } from './constants.ts'
+import { IN_FLIGHT_BYTES, INITIAL_IN_FLIGHT_BYTES, MAX_DEPTH, MIN_IN_FLIGHT_BYTES, PENDING_WRITE_BYTES, PIPELINE_SECONDS, REFILL_SHARE, REFRESH_MS, REMOTE_DEPTH, REMOTE_RTT_MS, REQUEST_TIMEOUT_MS, STALL_TIMEOUT_MS } from './constants.ts'
 import type { Logger } from '../log/logger.ts'
 
 /** A member that announced the artifact. */
@@ -205,13 +205,9 @@ export class Fetcher {
     return this.remote(p) ? REMOTE_DEPTH : MAX_DEPTH
   }
 
-  /**
-   * Bytes a LAN peer may have requested and not yet delivered: about PIPELINE_SECONDS of its measured
-   * rate, between MIN_IN_FLIGHT_BYTES and IN_FLIGHT_BYTES. A slow peer then holds few chunks that
-   * faster ones must wait for (or duplicate) at the end of a fetch, or fetch again when it fails.
-   */
+  /** Bytes a LAN peer may have requested and not yet delivered (see IN_FLIGHT_BYTES). */
   private window (p: PeerState): number {
-    if (p.rate === 0) return IN_FLIGHT_BYTES
+    if (p.rate === 0) return INITIAL_IN_FLIGHT_BYTES
     return Math.min(IN_FLIGHT_BYTES, Math.max(MIN_IN_FLIGHT_BYTES, p.rate * PIPELINE_SECONDS))
   }
 
