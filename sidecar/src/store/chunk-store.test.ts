@@ -25,7 +25,7 @@ async function twoChunks (t: { after(fn: () => void): void }): Promise<{ dir: st
   return { dir, store, c1, c2 }
 }
 
-test('chunks stored together share a pack and one write; they are there again after a restart', async (t) => {
+test('chunks stored together share one pack; they are there again after a restart', async (t) => {
   const dir = work()
   t.after(() => rmSync(dir, { recursive: true, force: true }))
   const store = new ChunkStore(dir)

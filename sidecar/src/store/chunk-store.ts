@@ -4,10 +4,10 @@ import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import { sha256Hex, HASH } from './manifest.ts'
 import { CorruptChunkError, diskError } from './errors.ts'
-import { byteLength, writeAllAt } from './fs-calls.ts'
+import { byteLength } from './fs-calls.ts'
 import { GatheredIo } from './gathered-io.ts'
 import { ADD, DROP, decodeRecords, encodeRecords, listPacks, packPaths, type PackRecord } from './pack-file.ts'
-import { COMPACT_MIN_DEAD_BYTES, PACK_MAX_BYTES, WRITE_BATCH_BYTES, WRITE_BATCH_PARTS } from './constants.ts'
+import { COMPACT_MIN_DEAD_BYTES, PACK_MAX_BYTES } from './constants.ts'
 
 interface Pack {
   seq: number
@@ -22,8 +22,9 @@ interface Pack {
   fd: number | undefined
   /** For index appends (O_APPEND); opened on first use. */
   idxFd: number | undefined
-  /** Reads of chunks on `fd`, adjacent ones gathered into one preadv; made on first use. */
+  /** Reads and appends of chunks on `fd`, adjacent ones gathered into one preadv / pwritev; made on first use. */
   reads: GatheredIo | undefined
+  writes: GatheredIo | undefined
   /** Reads and writes in flight on `fd` (it is closed only when none is). */
   busy: number
   removed: boolean
@@ -31,10 +32,7 @@ interface Pack {
 
 interface Location { pack: Pack, offset: number, size: number }
 
-interface Waiter { hash: string, offset: number, size: number, resolve: () => void, reject: (err: unknown) => void }
 
-/** Appends that go to one pack in one write (contiguous: offsets were handed out in order). */
-interface Batch { pack: Pack, offset: number, bytes: number, parts: Uint8Array[], waiters: Waiter[] }
 
 /**
  * Chunks on disk, named by their SHA-256, in append-only pack files (see pack-file.ts). A chunk is
@@ -60,10 +58,6 @@ export class ChunkStore {
   private total = 0
   private nextSeq = 1
   private current: Pack | undefined
-  /** Chunks waiting to be written, in pack order; one write in flight at a time. */
-  private readonly queue: Batch[] = []
-  private writing = false
-  private writeScheduled = false
   private compacting: Promise<void> | undefined
 
   constructor (dir: string) {
@@ -90,7 +84,7 @@ export class ChunkStore {
     try { raw = readFileSync(idx) } catch { raw = Buffer.alloc(0) }
     const { records, validBytes } = decodeRecords(raw)
     if (validBytes < raw.byteLength) truncateSync(idx, validBytes)
-    const pack: Pack = { seq, data, idx, size, live: 0, hashes: new Set(), fd: undefined, idxFd: undefined, reads: undefined, busy: 0, removed: false }
+    const pack: Pack = { seq, data, idx, size, live: 0, hashes: new Set(), fd: undefined, idxFd: undefined, reads: undefined, writes: undefined, busy: 0, removed: false }
     for (const r of records) {
       if (r.kind === ADD) {
         // bytes past the end (a power loss cut the pack) or a second copy (a compaction cut short)
@@ -134,7 +128,7 @@ export class ChunkStore {
   private newPack (): Pack {
     const seq = this.nextSeq++
     const { data, idx } = packPaths(this.packDir, seq)
-    const pack: Pack = { seq, data, idx, size: 0, live: 0, hashes: new Set(), fd: openSync(data, 'wx+', 0o600), idxFd: openSync(idx, 'a', 0o600), reads: undefined, busy: 0, removed: false }
+    const pack: Pack = { seq, data, idx, size: 0, live: 0, hashes: new Set(), fd: openSync(data, 'wx+', 0o600), idxFd: openSync(idx, 'a', 0o600), reads: undefined, writes: undefined, busy: 0, removed: false }
     this.packs.set(seq, pack)
     return pack
   }
@@ -191,9 +185,10 @@ export class ChunkStore {
   }
 
   /**
-   * Writes a chunk at the end of the current pack and indexes it there. One write is in flight at a
-   * time (writes to one file are serialized by the kernel anyway; parallel ones only contend for its
-   * lock): chunks that arrive meanwhile are gathered into the next write.
+   * Writes a chunk at the end of the current pack, then its index record. The pack's writes are
+   * gathered (gathered-io.ts: one in flight; chunks stored meanwhile go out together in the next), and
+   * the record is appended only once the bytes are written, synchronously (a few dozen bytes: cheaper
+   * than a trip through the thread pool, which showed up as much as the chunk write itself).
    */
   private async write (hash: string, parts: readonly Uint8Array[]): Promise<Location> {
     const size = byteLength(parts)
@@ -204,17 +199,17 @@ export class ChunkStore {
     const pack = this.current
     const offset = pack.size
     pack.size += size
-    let batch = this.queue.at(-1)
-    if (batch === undefined || batch.pack !== pack || batch.parts.length + parts.length > WRITE_BATCH_PARTS || batch.bytes >= WRITE_BATCH_BYTES) {
-      batch = { pack, offset, bytes: 0, parts: [], waiters: [] }
-      this.queue.push(batch)
+    pack.busy++
+    try {
+      pack.writes ??= GatheredIo.writes(() => pack.fd!)
+      await pack.writes.run(offset, parts)
+      appendAll(pack.idxFd!, encodeRecords([{ kind: ADD, hash, offset, size }]))
+    } catch (err) {
+      throw diskError(err, `chunk ${hash} to the store`)
+    } finally {
+      pack.busy--
+      this.closeIfUnused(pack)
     }
-    const b = batch
-    const done = new Promise<void>((resolve, reject) => b.waiters.push({ hash, offset, size, resolve, reject }))
-    b.parts.push(...parts)
-    b.bytes += size
-    this.writeSoon()
-    await done
     return { pack, offset, size }
   }
 
@@ -225,42 +220,11 @@ export class ChunkStore {
     this.total += at.size
   }
 
-  /** Starts the next write at the end of this event-loop turn (so chunks stored in the same turn go together). */
-  private writeSoon (): void {
-    if (this.writing || this.writeScheduled) return
-    this.writeScheduled = true
-    setImmediate(() => { this.writeScheduled = false; this.writeNext() })
-  }
-
-  /** Writes the oldest batch: its bytes in one write, then its index records in one append. */
-  private writeNext (): void {
-    const b = this.queue.shift()
-    if (this.writing || b === undefined) return
-    this.writing = true
-    const { pack } = b
-    pack.busy++
-    writeAllAt(pack.fd!, b.parts, b.offset)
-      // the records are a few dozen bytes: one synchronous append costs less than a trip through the
-      // thread pool (which showed up as much as the chunk write itself)
-      .then(() => appendAll(pack.idxFd!, encodeRecords(b.waiters.map(w => ({ kind: ADD, hash: w.hash, offset: w.offset, size: w.size })))))
-      .then(() => { for (const w of b.waiters) w.resolve() },
-        (err) => {
-          const e = diskError(err, `${b.waiters.length} chunk(s) to the store`)
-          for (const w of b.waiters) w.reject(e)
-        })
-      .finally(() => {
-        pack.busy--
-        this.closeIfUnused(pack)
-        this.writing = false
-        this.writeNext()
-      })
-  }
-
   /** The pack being appended to is full: later chunks go to a new one; its descriptors stay for reads. */
   private finishCurrent (): void {
     const p = this.current!
     this.current = undefined
-    if (p.hashes.size === 0 && p.busy === 0 && !this.queue.some(b => b.pack === p)) void this.removePack(p)
+    if (p.hashes.size === 0 && p.busy === 0) void this.removePack(p)
   }
 
   /** Reads a chunk; hashes it first if this process has not yet (a bad chunk is deleted and throws CorruptChunkError). */
@@ -378,7 +342,7 @@ export class ChunkStore {
   /** Waits for writes in progress and closes every pack (tests; the process exit does the same). */
   async close (): Promise<void> {
     await this.compacting
-    while (this.writing || this.writeScheduled || this.queue.length > 0 || [...this.packs.values()].some(p => p.busy > 0)) await new Promise(resolve => setTimeout(resolve, 5))
+    while ([...this.packs.values()].some(p => p.busy > 0)) await new Promise(resolve => setTimeout(resolve, 5))
     for (const p of this.packs.values()) {
       for (const fd of [p.fd, p.idxFd]) if (fd !== undefined) closeSync(fd)
       p.fd = undefined
