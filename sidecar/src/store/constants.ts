@@ -35,8 +35,8 @@ export const PATH_MAX_BYTES = 4096
  */
 export const PACK_MAX_BYTES = 256 * 1024 * 1024
 /**
- * Chunks stored together (and adjacent chunks written to an output file together: gathered-writes.ts)
- * go out in one write of at most this many bytes and buffers (IOV_MAX is 1024).
+ * Adjacent chunks gathered by gathered-io.ts (appended to a pack, written to an output file, read from
+ * a pack) go out in one call of at most this many bytes and buffers (IOV_MAX is 1024).
  */
 export const WRITE_BATCH_BYTES = 4 * 1024 * 1024
 export const WRITE_BATCH_PARTS = 256
