@@ -32,8 +32,6 @@ interface Pack {
 
 interface Location { pack: Pack, offset: number, size: number }
 
-
-
 /**
  * Chunks on disk, named by their SHA-256, in append-only pack files (see pack-file.ts). A chunk is
  * added by writing its bytes at the end of the current pack and then an index record, so a crash of

@@ -55,9 +55,10 @@ interface OpenFile { fd: Promise<number>, writes: GatheredIo, users: number }
  * A manifest's tree being written in a temp directory next to `out`, chunk by chunk in any order:
  * each chunk's places in the files are known from the manifest, so a fetch writes every verified chunk
  * straight to its offsets (positional writes, adjacent ones gathered into one call) as it arrives,
- * instead of reading the whole tree back from the store afterwards. `commit` renames the tree into place once every chunk is written, so
- * `out` appears whole or not at all (a full disk or a cancel leaves nothing: `discard`). The manifest
- * was checked by parseManifest (no path or link leaves the tree).
+ * instead of reading the whole tree back from the store afterwards. `commit` renames the tree into
+ * place once every chunk is written, so `out` appears whole or not at all (a full disk or a cancel
+ * leaves nothing: `discard`). The manifest was checked by parseManifest (no path or link leaves the
+ * tree).
  */
 export class OutputTree {
   private readonly manifest: Manifest
