@@ -18,9 +18,15 @@ export interface MachineLoad {
 
 interface Ticks { busy: number, total: number, ours: number }
 
+/** The aggregate `cpu` line of /proc/stat: user nice system idle iowait irq softirq steal … (clock ticks). */
+function cpuFields (): number[] | undefined {
+  try { return readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number) } catch { return undefined }
+}
+
 function ticks (): Ticks | undefined {
+  const f = cpuFields()
+  if (f === undefined) return undefined
   try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
     const idle = f[3] + (f[4] ?? 0) // idle + iowait
     const total = f.reduce((a, b) => a + b, 0)
     // /proc/self/stat fields 14-17: utime stime cutime cstime (clock ticks, like /proc/stat)
@@ -47,6 +53,28 @@ export async function sampleLoad (windowMs = 1_000): Promise<MachineLoad> {
   const a = ticks()
   await sleep(windowMs)
   return between(a, ticks())
+}
+
+/** Shares of all cores over a window, by kind of work (from /proc/stat). */
+export interface CpuShares { busyPct: number, userPct: number, systemPct: number, softirqPct: number }
+
+/**
+ * Starts watching how the cores were used; the result, called at the end of the window, gives the
+ * shares (undefined where /proc/stat is missing). For a run whose processes all live on this machine
+ * (the namespace LAN) it tells a tool that is short of CPU from one that waits for the network.
+ */
+export function watchCpuShares (): () => CpuShares | undefined {
+  const a = cpuFields()
+  return () => {
+    const b = cpuFields()
+    if (a === undefined || b === undefined) return undefined
+    // user nice system idle iowait irq softirq steal (guest time is already inside user)
+    const d = b.slice(0, 8).map((v, i) => v - a[i])
+    const total = d.reduce((x, y) => x + y, 0)
+    if (total <= 0) return undefined
+    const pct = (v: number): number => 100 * v / total
+    return { busyPct: pct(total - d[3] - d[4]), userPct: pct(d[0] + d[1]), systemPct: pct(d[2] + d[5]), softirqPct: pct(d[6]) }
+  }
 }
 
 /** Starts watching; call the result when the phase is over (after its processes have exited). */

@@ -21,7 +21,7 @@ import { summarizeProfile } from '../forward/cpuprofile-top.ts'
 import { removeAllBigDirs } from './common.ts'
 import { watchLoad, type MachineLoad } from '../lib/cpu-busy.ts'
 import { runLoopback, type LoopbackResult } from './loopback.ts'
-import { runLan, type LanResult } from './lan.ts'
+import { runLan, type LanResult, type LanRun } from './lan.ts'
 import { runIncremental, type IncrementalResult } from './incremental.ts'
 
 const { values } = parseArgs({
@@ -168,8 +168,10 @@ if (lan) {
   else {
     md.push(lan.description, '', '| scenario | aria2c MB/s | MeshLink MB/s | ratio (of medians) | byte-exact | notes |', '|---|---|---|---|---|---|')
     for (const [k, c] of Object.entries(lan.scenarios)) md.push(`| ${k} | ${range(c.aria2c)} | ${range(c.meshlink)} | ${fmt(c.ratioOfMedians)} | ${c.allVerified} | ${c.notes.join('; ')} |`)
-    md.push('', 'Per run:', '', '| scenario | tool | round | MB/s | s | detail |', '|---|---|---|---|---|---|',
-      ...lan.runs.map(r => `| ${r.scenario} | ${r.tool} | ${r.round} | ${fmt(r.MBps)} | ${r.seconds.toFixed(2)} | ${r.detail} |`), '')
+    const cores = (m: LanRun['machine']): string => m ? `${m.busyPct.toFixed(0)} (${m.userPct.toFixed(0)} / ${m.systemPct.toFixed(0)} / ${m.softirqPct.toFixed(0)})` : '–'
+    md.push('', 'Per run (cores: % of both cores busy during the run, split user / system / softirq; every process of the LAN runs on them):', '',
+      '| scenario | tool | round | MB/s | s | cores % | detail |', '|---|---|---|---|---|---|---|',
+      ...lan.runs.map(r => `| ${r.scenario} | ${r.tool} | ${r.round} | ${fmt(r.MBps)} | ${r.seconds.toFixed(2)} | ${cores(r.machine)} | ${r.detail} |`), '')
   }
 }
 if (incremental) {
