@@ -2,6 +2,7 @@ import type { MeshLibp2p } from '../node/create-node.ts'
 import type { ArtifactStore } from '../store/artifact-store.ts'
 import { CorruptChunkError, NoSpaceError } from '../store/errors.ts'
 import { hashParts } from '../store/chunk-store.ts'
+import { byteLength } from '../store/fs-calls.ts'
 import { uniqueChunks } from '../store/manifest.ts'
 import { PeerSession, NotHeldError } from './peer-session.ts'
 import { RateLimiter } from './rate-limit.ts'
@@ -278,7 +279,7 @@ export class Fetcher {
     })().then(async (parts) => {
       this.settle(p, i)
       if (this.ended) return
-      if (parts.reduce((n, b) => n + b.byteLength, 0) !== size || hashParts(parts) !== hash) {
+      if (byteLength(parts) !== size || hashParts(parts) !== hash) {
         this.dropPeer(p, `sent chunk ${hash.slice(0, 12)} with the wrong content`)
         return
       }
