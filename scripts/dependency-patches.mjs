@@ -14,7 +14,7 @@ export const PATCHES = [
     to: 'if (flags === 0 && (this.recvWindow - this.recvWindowCapacity) < (this.recvWindow >>> 1)) {'
   },
   {
-    why: 'tcp: write a Noise message (2-byte length + ciphertext) with one socket.write instead of one per part (each part was its own syscall and TCP segment)',
+    why: 'tcp: write the parts of the Noise messages (2-byte length, ciphertext, tag) corked, so they leave in one writev syscall and TCP segment run instead of one each, without copying them into one buffer first (a copy and a new buffer for every byte sent: GC pressure)',
     file: '@libp2p/tcp/dist/src/socket-to-conn.js',
     from: `        for (const buf of data) {
             sentBytes += buf.byteLength;
@@ -24,7 +24,22 @@ export const PATCHES = [
             }
         }`,
     to: `        sentBytes = data.byteLength;
-        canSendMore = this.socket.write(data instanceof Uint8Array ? data : data.subarray());`
+        if (data instanceof Uint8Array) {
+            canSendMore = this.socket.write(data);
+        }
+        else {
+            this.socket.cork();
+            for (const buf of data) {
+                canSendMore = this.socket.write(buf);
+            }
+            this.socket.uncork();
+        }`
+  },
+  {
+    why: 'noise: make the in-place destination only for a contiguous message; for one that spans reads it was a copy of the whole message (subarray of a list) that node:crypto then ignores',
+    file: '@chainsafe/libp2p-noise/dist/src/utils.js',
+    from: '            const dst = chunk.subarray(i, end - CHACHA_TAG_LENGTH);',
+    to: '            const dst = chunk instanceof Uint8Array ? chunk.subarray(i, end - CHACHA_TAG_LENGTH) : undefined;'
   },
   {
     why: 'length-prefixed decoder: stop when the buffer is empty instead of asking the length decoder, which throws (a RangeError with a stack trace, ~3 µs) at the end of every read; 6 % of a forwarding sidecar\'s CPU',
@@ -119,7 +134,7 @@ export function dependencyPatches () {
   return {
     name: 'meshlink-dependency-patches',
     setup (build) {
-      build.onLoad({ filter: /(libp2p-yamux\/dist\/src\/(stream|muxer)|libp2p\/tcp\/dist\/src\/socket-to-conn|libp2p\/utils\/dist\/src\/(abstract-stream-muxer|length-prefixed-decoder))\.js$/ }, async (args) => {
+      build.onLoad({ filter: /(libp2p-yamux\/dist\/src\/(stream|muxer)|libp2p-noise\/dist\/src\/utils|libp2p\/tcp\/dist\/src\/socket-to-conn|libp2p\/utils\/dist\/src\/(abstract-stream-muxer|length-prefixed-decoder))\.js$/ }, async (args) => {
         let src = await readFile(args.path, 'utf8')
         for (const [i, p] of PATCHES.entries()) {
           if (!args.path.endsWith(p.file)) continue

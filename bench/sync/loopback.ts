@@ -11,12 +11,16 @@ import { spawnTracked, stopTracked, type Tracked } from '../lib/child-processes.
 import { readMemory } from '../lib/sidecar-process.ts'
 import { cpuSeconds as cpuSecondsOf } from '../forward/proc-stats.ts'
 import { summarize, median, ratio, type Summary } from '../lib/stats.ts'
+import { watchCpuShares, type CpuShares } from '../lib/cpu-busy.ts'
 import type { MeasureResult } from '../bulk/bulk-protocol.ts'
 import { bigTempDir, removeBigDir, makeTree, sameTree, startSidecar, formMesh, publish, seesArtifact, waitTransfer, sampleRss, type Log, type Sidecar } from './common.ts'
 
 export interface LoopbackOptions { totalMiB: number, files: number, rounds: number, nodeArgs: (role: string) => string[], log: Log }
 
-export interface LoopbackRound { round: number, fetchMBps: number, fetchSeconds: number, bareMBps: number, bareSeconds: number, verified: boolean, bytesFromPeers: number, rssPeakMB: { fetcher: number, server: number }, fetcherCpuPct?: number }
+/** CPU seconds per GiB moved by the receiving and the sending process, and how both cores were used meanwhile. */
+export interface SideCost { receiverCpuSPerGiB: number, senderCpuSPerGiB: number, cores?: CpuShares }
+
+export interface LoopbackRound { round: number, fetchMBps: number, fetchSeconds: number, bareMBps: number, bareSeconds: number, verified: boolean, bytesFromPeers: number, rssPeakMB: { fetcher: number, server: number }, fetcherCpuPct?: number, fetchCost?: SideCost, bareCost?: SideCost }
 
 export interface LoopbackResult {
   settings: { totalMiB: number, files: number, rounds: number, dataDir: string }
@@ -45,6 +49,26 @@ async function barePair (): Promise<{ server: Tracked, client: Tracked }> {
 async function bareMeasure (client: Tracked, bytes: number): Promise<MeasureResult> {
   client.proc.stdin!.write(JSON.stringify({ op: 'measure', streams: 1, bytes }) + '\n')
   return client.lines.nextJson<MeasureResult>(120_000, 'a bare transfer result')
+}
+
+/**
+ * Starts counting the CPU time of a receiving and a sending process and how the cores are used; the
+ * result, called when `bytes` have moved, gives both per GiB. On two cores the bare stream already keeps
+ * both busy, so what a fetch costs on top of it (hashing, writes, the store) shows here, not in its rate.
+ */
+function watchCost (receiver: number, sender: number, bytes: number): () => SideCost {
+  const r0 = cpuSecondsOf(receiver); const s0 = cpuSecondsOf(sender)
+  const cores = watchCpuShares()
+  const gib = bytes / 2 ** 30
+  return () => ({ receiverCpuSPerGiB: (cpuSecondsOf(receiver) - r0) / gib, senderCpuSPerGiB: (cpuSecondsOf(sender) - s0) / gib, cores: cores() })
+}
+
+/** "2.10 + 1.50 = 3.60, cores 97 % busy (user 70, system 20, softirq 7)". */
+export function describeCost (c: SideCost | undefined): string {
+  if (c === undefined) return '—'
+  const m = c.cores
+  return `${c.receiverCpuSPerGiB.toFixed(2)} + ${c.senderCpuSPerGiB.toFixed(2)} = ${(c.receiverCpuSPerGiB + c.senderCpuSPerGiB).toFixed(2)}` +
+    (m ? `, cores ${m.busyPct.toFixed(0)} % busy (user ${m.userPct.toFixed(0)}, system ${m.systemPct.toFixed(0)}, softirq ${m.softirqPct.toFixed(0)})` : '')
 }
 
 export async function runLoopback (o: LoopbackOptions): Promise<LoopbackResult> {
@@ -84,11 +108,13 @@ export async function runLoopback (o: LoopbackOptions): Promise<LoopbackResult> 
       const doFetch = async (): Promise<Omit<LoopbackRound, 'round' | 'bareMBps' | 'bareSeconds'> | undefined> => {
         const stopRss = sampleRss([b!.tracked.pid, a!.tracked.pid])
         const c0 = cpuSecondsOf(b!.tracked.pid)
+        const cost = watchCost(b!.tracked.pid, a!.tracked.pid, bytes)
         const t0 = performance.now()
         const { transfer } = await b!.client.call('artifacts.fetch', { artifact: pub.id, out })
         const { t, at } = await waitTransfer(b!, transfer.id, 180_000)
         const secs = (at - t0) / 1000
         const cpu = (cpuSecondsOf(b!.tracked.pid) - c0) / secs * 100
+        const fetchCost = cost()
         const [fr, sr] = stopRss()
         fetcherPeak = Math.max(fetcherPeak, fr); serverPeak = Math.max(serverPeak, sr)
         if (t.state !== 'done') { failures.push(`round ${r} fetch ${t.state}: ${JSON.stringify(t.error)}`); return undefined }
@@ -97,22 +123,30 @@ export async function runLoopback (o: LoopbackOptions): Promise<LoopbackResult> 
         if (!verified) failures.push(`round ${r}: fetched tree differs from the source`)
         rmSync(out, { recursive: true, force: true })
         await b!.client.call('artifacts.remove', { artifact: pub.id })
-        return { fetchMBps: bytes / 1e6 / secs, fetchSeconds: secs, verified, bytesFromPeers: t.bytesFromPeers, rssPeakMB: { fetcher: fr, server: sr }, fetcherCpuPct: cpu }
+        return { fetchMBps: bytes / 1e6 / secs, fetchSeconds: secs, verified, bytesFromPeers: t.bytesFromPeers, rssPeakMB: { fetcher: fr, server: sr }, fetcherCpuPct: cpu, fetchCost }
       }
       // a bare transfer that fails (yamux reset under CPU starvation, seen on a loaded machine) is
       // reported and retried once: bulk-peer.ts redials when its connection died
+      let bareCost: SideCost | undefined
+      // bulk-peer.ts: the client sends, the server sinks
       const doBare = async (): Promise<MeasureResult> => {
+        const cost = watchCost(bare!.server.pid, bare!.client.pid, bytes)
         const m = await bareMeasure(bare!.client, bytes)
+        bareCost = cost()
         if (m.ok) return m
         failures.push(`round ${r} bare (retried): ${m.error}`)
-        return bareMeasure(bare!.client, bytes)
+        const again = watchCost(bare!.server.pid, bare!.client.pid, bytes)
+        const m2 = await bareMeasure(bare!.client, bytes)
+        bareCost = again()
+        return m2
       }
       let f: Awaited<ReturnType<typeof doFetch>>; let m: MeasureResult
       if (r % 2 === 1) { f = await doFetch(); m = await doBare() } else { m = await doBare(); f = await doFetch() }
       if (!m.ok) failures.push(`round ${r} bare: ${m.error}`)
       if (f && m.ok) {
-        rounds.push({ round: r, ...f, bareMBps: m.MBps, bareSeconds: m.seconds })
+        rounds.push({ round: r, ...f, bareMBps: m.MBps, bareSeconds: m.seconds, bareCost })
         o.log(`  round ${r}: MeshLink fetch ${f.fetchMBps.toFixed(0)} MB/s (${f.fetchSeconds.toFixed(2)} s, fetcher CPU ${f.fetcherCpuPct?.toFixed(0)} %, ${f.verified ? 'byte-exact' : 'MISMATCH'}), bare stream ${m.MBps.toFixed(0)} MB/s; RSS peak fetcher ${f.rssPeakMB.fetcher.toFixed(0)} MB, server ${f.rssPeakMB.server.toFixed(0)} MB`)
+        o.log(`    CPU s per GiB (receiver + sender): fetch ${describeCost(f.fetchCost)}; bare ${describeCost(bareCost)}`)
       }
     }
     const fm = readMemory(b.tracked.pid)

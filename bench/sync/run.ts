@@ -20,7 +20,7 @@ import { SIDECAR_BUNDLE } from '../lib/sidecar-process.ts'
 import { summarizeProfile } from '../forward/cpuprofile-top.ts'
 import { removeAllBigDirs } from './common.ts'
 import { watchLoad, type MachineLoad } from '../lib/cpu-busy.ts'
-import { runLoopback, type LoopbackResult } from './loopback.ts'
+import { runLoopback, describeCost, type LoopbackResult } from './loopback.ts'
 import { runLan, type LanResult, type LanRun } from './lan.ts'
 import { runIncremental, type IncrementalResult } from './incremental.ts'
 
@@ -159,7 +159,10 @@ const md: string[] = [`# bench:sync ${startedAt.toISOString()}${quick ? ' (--qui
 if (loopback) {
   md.push('## 1. Loopback', '', `${loopback.settings.totalMiB} MiB in ${loopback.settings.files} files (pseudo-random), data and stores on ${loopback.settings.dataDir.split('/').slice(0, -1).join('/') || '/'}; publish ${loopback.publish.seconds.toFixed(2)} s (${fmt(loopback.publish.MBps)} MB/s). Bare = bench/bulk/bulk-peer.ts plain (createLibp2p tcp+noise+yamux), 1 stream, same byte count; order alternates per round.`, '',
     '| round | MeshLink MB/s | s | fetcher CPU % | bare MB/s | ratio | byte-exact | RSS fetcher / server MB |', '|---|---|---|---|---|---|---|---|',
-    ...loopback.rounds.map(r => `| ${r.round} | ${fmt(r.fetchMBps)} | ${r.fetchSeconds.toFixed(2)} | ${fmt(r.fetcherCpuPct ?? Number.NaN)} | ${fmt(r.bareMBps)} | ${(r.fetchMBps / r.bareMBps).toFixed(2)} | ${r.verified} | ${fmt(r.rssPeakMB.fetcher)} / ${fmt(r.rssPeakMB.server)} |`), '')
+    ...loopback.rounds.map(r => `| ${r.round} | ${fmt(r.fetchMBps)} | ${r.fetchSeconds.toFixed(2)} | ${fmt(r.fetcherCpuPct ?? Number.NaN)} | ${fmt(r.bareMBps)} | ${(r.fetchMBps / r.bareMBps).toFixed(2)} | ${r.verified} | ${fmt(r.rssPeakMB.fetcher)} / ${fmt(r.rssPeakMB.server)} |`), '',
+    'CPU seconds per GiB moved, receiving process + sending process, and how both cores were used meanwhile:', '',
+    '| round | MeshLink fetcher + server | bare client + server |', '|---|---|---|',
+    ...loopback.rounds.map(r => `| ${r.round} | ${describeCost(r.fetchCost)} | ${describeCost(r.bareCost)} |`), '')
   if (loopback.failures.length) md.push('Failures: ' + loopback.failures.join('; '), '')
 }
 if (lan) {
