@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { spawnTracked, stopTracked, type Tracked } from './child-processes.ts'
 import type { ApiInfo } from '../../sidecar/src/daemon/api-info.ts'
 import { ROOT } from './paths.ts'
+import { SIDECAR_NODE_FLAGS } from '../../sidecar/src/daemon/node-flags.ts'
 
 /** The bundled CLI/sidecar built by `npm run build`. */
 export const SIDECAR_BUNDLE = join(ROOT, 'dist', 'meshlink.mjs')
@@ -27,11 +28,12 @@ export interface SidecarExtras {
 }
 
 /**
- * Starts `meshlink up --handshake` exactly as the brief and the integration tests do (loopback
+ * Starts `meshlink up --handshake` exactly as the brief and the integration tests do (the launchers'
+ * node flags, loopback
  * listen, no mDNS), plus --parent-pid so the sidecar exits by itself if the benchmark dies.
  */
 export async function startSidecar (stateDir: string, timeoutMs = 15_000, extra: SidecarExtras = {}): Promise<RunningSidecar> {
-  const args = [...(extra.nodeArgs ?? []), extra.bundle ?? SIDECAR_BUNDLE, 'up', '--handshake', '--state', stateDir,
+  const args = [...SIDECAR_NODE_FLAGS, ...(extra.nodeArgs ?? []), extra.bundle ?? SIDECAR_BUNDLE, 'up', '--handshake', '--state', stateDir,
     '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--parent-pid', String(process.pid), ...(extra.args ?? [])]
   const spawnedAt = performance.now()
   const tracked = spawnTracked(extra.label ?? 'meshlink up', process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { spawnTracked, stopTracked, sleep, type Tracked } from '../lib/child-processes.ts'
 import { SIDECAR_BUNDLE, readMemory } from '../lib/sidecar-process.ts'
+import { SIDECAR_NODE_FLAGS } from '../../sidecar/src/daemon/node-flags.ts'
 import { MeshlinkClient } from '../../sidecar/src/client/client.ts'
 import type { ApiInfo } from '../../sidecar/src/daemon/api-info.ts'
 import type { Transfer } from '../../sidecar/src/gen/protocol-types.ts'
@@ -80,11 +81,11 @@ export interface Sidecar {
 }
 
 /**
- * `meshlink up --handshake` as the other benches start it, optionally inside a network namespace
+ * `meshlink up --handshake` as the other benches start it (with the launchers' node flags), optionally inside a network namespace
  * (`ip netns exec` execs node, so the PID is the sidecar's), with --parent-pid.
  */
 export async function startSidecar (opts: { label: string, stateDir: string, listen: string, netns?: string, nodeArgs?: string[] }): Promise<Sidecar> {
-  const args = [...(opts.nodeArgs ?? []), SIDECAR_BUNDLE, 'up', '--handshake', '--state', opts.stateDir, '--listen', opts.listen,
+  const args = [...SIDECAR_NODE_FLAGS, ...(opts.nodeArgs ?? []), SIDECAR_BUNDLE, 'up', '--handshake', '--state', opts.stateDir, '--listen', opts.listen,
     '--no-mdns', '--name', opts.label, '--parent-pid', String(process.pid)]
   const tracked = opts.netns
     ? spawnTracked(opts.label, 'ip', ['netns', 'exec', opts.netns, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })

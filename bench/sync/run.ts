@@ -6,6 +6,8 @@
 //      holding the old one: bytes moved
 // Options: --quick (smaller, one round)  --no-build  --only loopback,lan,incremental
 //          --rounds N (loopback and lan rounds)
+// Env: MESHLINK_BENCH_NODE_ARGS="FLAGS": extra node flags for every sidecar (experiments; say so when
+// reporting a run made with them).
 // Env: MESHLINK_BENCH_CPU_PROF=DIR runs the sidecars under node --cpu-prof (profiles kept in DIR,
 //      summarized in the report).
 import { parseArgs } from 'node:util'
@@ -39,7 +41,8 @@ const t0 = performance.now()
 const log = (line: string): void => { process.stdout.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}\n`) }
 const profDir = process.env.MESHLINK_BENCH_CPU_PROF ? resolve(process.env.MESHLINK_BENCH_CPU_PROF) : undefined
 if (profDir) mkdirSync(profDir, { recursive: true })
-const nodeArgs = (role: string): string[] => profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${role}-\${pid}.cpuprofile`] : []
+const extraNodeArgs = (process.env.MESHLINK_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
+const nodeArgs = (role: string): string[] => [...extraNodeArgs, ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${role}-\${pid}.cpuprofile`] : [])]
 
 installCleanupHandlers()
 process.on('exit', removeAllBigDirs)
@@ -149,10 +152,10 @@ if (profDir) {
 
 // ---- report
 const stamp = startedAt.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')
-const report = { startedAt: startedAt.toISOString(), durationS: (performance.now() - t0) / 1000, quick, machine: machineInfo(), goals, loadDuring, loopback, lan, incremental, errors, profiles }
+const report = { startedAt: startedAt.toISOString(), durationS: (performance.now() - t0) / 1000, quick, machine: machineInfo(), sidecarNodeArgs: extraNodeArgs, goals, loadDuring, loopback, lan, incremental, errors, profiles }
 mkdirSync(RESULTS_DIR, { recursive: true })
 const md: string[] = [`# bench:sync ${startedAt.toISOString()}${quick ? ' (--quick)' : ''}`, '',
-  `${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}, commit ${report.machine.commit}${report.machine.sidecarDirty ? ' (sidecar/ dirty)' : ''}; load ${report.machine.load1.toFixed(2)} at start; ${report.durationS.toFixed(0)} s`, '',
+  `${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}, commit ${report.machine.commit}${report.machine.sidecarDirty ? ' (sidecar/ dirty)' : ''}${extraNodeArgs.length ? `; sidecars run with node ${extraNodeArgs.join(' ')}` : ''}; load ${report.machine.load1.toFixed(2)} at start; ${report.durationS.toFixed(0)} s`, '',
   `CPU busy during the phases (all cores; of which by processes other than the bench's): ${Object.entries(loadDuring).map(([k, v]) => `${k} ${v.busyPct?.toFixed(0)} % (${v.othersPct?.toFixed(0)} %)`).join(', ')}. The machine is shared: compare the ratios, not absolute numbers across runs.`, '',
   '| goal | target | measured | met |', '|---|---|---|---|',
   ...goals.map(g => `| ${g.name} | ${g.target} | ${g.measured}${g.note ? ` — ${g.note}` : ''} | ${g.met === null ? 'not measured' : g.met ? '**met**' : '**NOT met**'} |`), '']

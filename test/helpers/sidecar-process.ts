@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline'
 import { MeshlinkClient, EventStream, type EventMessage } from '../../sidecar/src/client/client.ts'
 import type { ApiInfo } from '../../sidecar/src/daemon/api-info.ts'
 import type { Transfer } from '../../sidecar/src/gen/protocol-types.ts'
+import { SIDECAR_NODE_FLAGS } from '../../sidecar/src/daemon/node-flags.ts'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 /** The bundled CLI/sidecar (built by `npm run build`). */
@@ -40,12 +41,12 @@ export function tempStateDir (label = 'ml'): string {
 }
 
 /**
- * Starts a real sidecar process (`meshlink up --handshake`) and connects a client to it.
- * Defaults: loopback listen on a random port, mDNS off.
+ * Starts a real sidecar process (`meshlink up --handshake`, with the node flags the launchers pass)
+ * and connects a client to it. Defaults: loopback listen on a random port, mDNS off.
  */
 export async function startSidecar (opts: StartOptions = {}): Promise<SidecarProcess> {
   const stateDir = opts.stateDir ?? tempStateDir()
-  const args = [SIDECAR_BUNDLE, 'up', '--handshake', '--state', stateDir,
+  const args = [...SIDECAR_NODE_FLAGS, SIDECAR_BUNDLE, 'up', '--handshake', '--state', stateDir,
     ...(opts.name ? ['--name', opts.name] : []),
     ...(opts.args ?? ['--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'])]
   const cmd = [...(opts.prefix ?? []), process.execPath, ...args]

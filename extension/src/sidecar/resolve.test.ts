@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { SIDECAR_NODE_FLAGS } from '../../../sidecar/src/daemon/node-flags.ts'
 import { checkLaunchFiles, checkRuntime, NodeTooOldError, parseNodeVersion, resolveSidecar, SidecarNotFoundError } from './resolve.ts'
 
 const base = { env: {}, settingPath: undefined, nodePath: undefined, extensionPath: '/ext', execPath: '/vscode/electron' }
@@ -12,7 +13,7 @@ test('resolution order: MESHLINK_SIDECAR, then the setting, then the bundled fil
   assert.equal(bundled.sidecar, join('/ext', 'dist', 'meshlink.mjs'))
   assert.equal(bundled.sidecarSource, 'bundled')
   assert.equal(bundled.command, '/vscode/electron')
-  assert.deepEqual(bundled.prefixArgs, [bundled.sidecar])
+  assert.deepEqual(bundled.prefixArgs, [...SIDECAR_NODE_FLAGS, bundled.sidecar])
   assert.equal(bundled.runtimeSource, 'host')
 
   const setting = resolveSidecar({ ...base, settingPath: '/opt/ml/meshlink.mjs' })

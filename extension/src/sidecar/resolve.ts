@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
 import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { SIDECAR_NODE_FLAGS } from '../../../sidecar/src/daemon/node-flags.ts'
 
 /** The sidecar needs Node 22 (libp2p 3, `using`, stable type stripping in the CLI). */
 export const MIN_NODE_MAJOR = 22
@@ -12,7 +13,7 @@ export type SidecarSource = 'env' | 'setting' | 'bundled'
 export interface SidecarLaunch {
   /** What to execute: a Node runtime for scripts, else the sidecar itself. */
   command: string
-  /** Arguments before `up ...`: the script for a Node runtime, nothing for an executable. */
+  /** Arguments before `up ...`: the runtime's flags (SIDECAR_NODE_FLAGS) and the script for a Node runtime, nothing for an executable. */
   prefixArgs: string[]
   /** The sidecar file (script or executable). */
   sidecar: string
@@ -80,7 +81,7 @@ export function resolveSidecar (input: ResolveInput): SidecarLaunch {
     return { command: sidecar, prefixArgs: [], sidecar, sidecarSource, runtime: undefined, runtimeSource: undefined }
   }
   const runtime = input.nodePath ?? input.execPath ?? process.execPath
-  return { command: runtime, prefixArgs: [sidecar], sidecar, sidecarSource, runtime, runtimeSource: input.nodePath ? 'setting' : 'host' }
+  return { command: runtime, prefixArgs: [...SIDECAR_NODE_FLAGS, sidecar], sidecar, sidecarSource, runtime, runtimeSource: input.nodePath ? 'setting' : 'host' }
 }
 
 /** Throws SidecarNotFoundError when the chosen files are missing. */
