@@ -18,11 +18,12 @@ import { summarize, median, ratio, type Summary } from '../lib/stats.ts'
 import { watchCpuShares, type CpuShares } from '../lib/cpu-busy.ts'
 import { which } from '../forward/setup.ts'
 import { processTree, cpuSeconds } from '../forward/proc-stats.ts'
+import { watchRxPhases, describePhases, type RxPhases } from '../lib/rx-phases.ts'
 import { bigTempDir, removeBigDir, writeRandomFile, sameTree, startSidecar, formMesh, publish, seesArtifact, waitTransfer, rxBytes, until, type Log, type Sidecar } from './common.ts'
 
 export interface LanScenario { aria2c: Summary, meshlink: Summary, ratioOfMedians: number, allVerified: boolean, meshlinkFailures: number, notes: string[] }
 /** One fetch; `machine`: how the two cores were used meanwhile (every process of the LAN runs on them). */
-export interface LanRun { scenario: string, tool: string, round: number, MBps: number, seconds: number, ok: boolean, verified: boolean, detail: string, machine?: CpuShares }
+export interface LanRun { scenario: string, tool: string, round: number, MBps: number, seconds: number, ok: boolean, verified: boolean, detail: string, machine?: CpuShares, phases?: RxPhases }
 export interface LanResult { skipped?: string, description: string, scenarios: Record<string, LanScenario>, runs: LanRun[], setup?: Record<string, unknown> }
 
 const SEEDERS = ['s1', 's2', 's3', 's4']
@@ -134,6 +135,7 @@ http { access_log off; sendfile on; tcp_nopush on; types { application/octet-str
       rmSync(out, { recursive: true, force: true }); mkdirSync(out)
       const rx0 = rxBytes(dlPid)
       const cpu = watchCpuShares()
+      const phases = watchRxPhases(() => rxBytes(dlPid))
       const t0 = performance.now()
       const p = spawnTracked('aria2c', 'ip', ['netns', 'exec', H.dl.netns, which('aria2c')!, '-q', '-s4', '-x4', '-k1M', '--file-allocation=none', '--allow-overwrite=true',
         '--auto-file-renaming=false', `--dir=${out}`, '-o', 'f.bin', ...SEEDERS.map(s => `http://${H[s].addr}/f.bin`)])
@@ -151,10 +153,11 @@ http { access_log off; sendfile on; tcp_nopush on; types { application/octet-str
       if (code === undefined) { await stopTracked(p, 1_000); code = 'timeout' }
       const secs = (performance.now() - t0) / 1000
       const machine = cpu()
+      const ph = phases()
       const ok = code === 0
       const verified = ok && existsSync(join(out, 'f.bin')) && sha256File(join(out, 'f.bin')) === sum
       rmSync(out, { recursive: true, force: true })
-      return { scenario, tool: 'aria2c', round, MBps: ok ? size / 1e6 / secs : Number.NaN, seconds: secs, ok, verified, machine, detail: `exit ${code}${killedAt !== undefined ? `; nginx s1 killed at ${killedAt.toFixed(2)} s` : ''}${ok ? '' : `; ${p.stderr().slice(-300)}`}` }
+      return { scenario, tool: 'aria2c', round, MBps: ok ? size / 1e6 / secs : Number.NaN, seconds: secs, ok, verified, machine, phases: ph, detail: `exit ${code}${killedAt !== undefined ? `; nginx s1 killed at ${killedAt.toFixed(2)} s` : ''}${ok ? '' : `; ${p.stderr().slice(-300)}`}` }
     }
 
     const mesh = async (scenario: string, round: number, kill: boolean): Promise<LanRun> => {
@@ -164,6 +167,7 @@ http { access_log off; sendfile on; tcp_nopush on; types { application/octet-str
       let killedAt: number | undefined
       const cpu0 = cpuOfSidecars()
       const cpu = watchCpuShares()
+      const phases = watchRxPhases(() => rxBytes(dlPid))
       const t0 = performance.now()
       const { transfer } = await dl!.client.call('artifacts.fetch', { artifact: id, out })
       const killer = kill
@@ -179,13 +183,14 @@ http { access_log off; sendfile on; tcp_nopush on; types { application/octet-str
       try { ({ t, at } = await waitTransfer(dl!, transfer.id, RUN_TIMEOUT_MS)) } finally { killedAt ??= -1; await killer }
       const secs = (at - t0) / 1000
       const machine = cpu()
+      const ph = phases()
       const cpu1 = cpuOfSidecars()
       const ok = t.state === 'done'
       const verified = ok && sameTree(www, out)
       rmSync(out, { recursive: true, force: true })
       try { await dl!.client.call('artifacts.remove', { artifact: id }) } catch (err) { o.log(`  (artifacts.remove on the downloader: ${(err as Error).message})`) }
       const peers = t.peers.map(p => `${p.name}: ${(p.bytes / 1e6).toFixed(0)} MB ${p.state}`).join(', ')
-      return { scenario, tool: 'MeshLink', round, MBps: ok ? size / 1e6 / secs : Number.NaN, seconds: secs, ok, verified, machine, detail: `${t.state}${ok ? '' : ` ${JSON.stringify(t.error)}`}; from peers ${(t.bytesFromPeers / 1e6).toFixed(0)} MB (${peers})${killedAt !== undefined && killedAt >= 0 ? `; sidecar s1 killed at ${killedAt.toFixed(2)} s` : ''}; CPU s downloader ${(cpu1.dl - cpu0.dl).toFixed(2)}, seeders ${SEEDERS.map(s => (cpu1[s] - cpu0[s]).toFixed(2)).join('/')}` }
+      return { scenario, tool: 'MeshLink', round, MBps: ok ? size / 1e6 / secs : Number.NaN, seconds: secs, ok, verified, machine, phases: ph, detail: `${t.state}${ok ? '' : ` ${JSON.stringify(t.error)}`}; from peers ${(t.bytesFromPeers / 1e6).toFixed(0)} MB (${peers})${killedAt !== undefined && killedAt >= 0 ? `; sidecar s1 killed at ${killedAt.toFixed(2)} s` : ''}; CPU s downloader ${(cpu1.dl - cpu0.dl).toFixed(2)}, seeders ${SEEDERS.map(s => (cpu1[s] - cpu0[s]).toFixed(2)).join('/')}` }
     }
 
     const one = async (scenario: string, round: number, kill = false): Promise<void> => {
@@ -196,7 +201,8 @@ http { access_log off; sendfile on; tcp_nopush on; types { application/octet-str
         runs.push(r)
         const m = r.machine
         o.log(`  ${scenario} round ${round} ${r.tool}: ${r.ok ? `${r.MBps.toFixed(1)} MB/s` : 'FAILED'} (${r.seconds.toFixed(2)} s, ${r.verified ? 'byte-exact' : 'NOT verified'}) ${r.detail}` +
-          (m ? `; cores ${m.busyPct.toFixed(0)} % busy (user ${m.userPct.toFixed(0)}, system ${m.systemPct.toFixed(0)}, softirq ${m.softirqPct.toFixed(0)})` : ''))
+          (m ? `; cores ${m.busyPct.toFixed(0)} % busy (user ${m.userPct.toFixed(0)}, system ${m.systemPct.toFixed(0)}, softirq ${m.softirqPct.toFixed(0)})` : '') +
+          `; received: ${describePhases(r.phases)}`)
       }
     }
     for (let r = 1; r <= o.rounds; r++) await one('equal', r)
