@@ -77,6 +77,11 @@ export function watchCpuShares (): () => CpuShares | undefined {
   }
 }
 
+/** "97 % busy (user 70, system 20, softirq 7)". */
+export function describeShares (m: CpuShares): string {
+  return `${m.busyPct.toFixed(0)} % busy (user ${m.userPct.toFixed(0)}, system ${m.systemPct.toFixed(0)}, softirq ${m.softirqPct.toFixed(0)})`
+}
+
 /** Starts watching; call the result when the phase is over (after its processes have exited). */
 export function watchLoad (): () => MachineLoad {
   const a = ticks()

@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { createLab, labUnavailable, type Lab } from '../../test/lab/lab-net.ts'
 import { spawnTracked, stopTracked, sleep, type Tracked } from '../lib/child-processes.ts'
 import { summarize, median, ratio, type Summary } from '../lib/stats.ts'
-import { watchCpuShares, type CpuShares } from '../lib/cpu-busy.ts'
+import { watchCpuShares, describeShares, type CpuShares } from '../lib/cpu-busy.ts'
 import { which } from '../forward/setup.ts'
 import { processTree, cpuSeconds } from '../forward/proc-stats.ts'
 import { watchRxPhases, describePhases, type RxPhases } from '../lib/rx-phases.ts'
@@ -201,7 +201,7 @@ http { access_log off; sendfile on; tcp_nopush on; types { application/octet-str
         runs.push(r)
         const m = r.machine
         o.log(`  ${scenario} round ${round} ${r.tool}: ${r.ok ? `${r.MBps.toFixed(1)} MB/s` : 'FAILED'} (${r.seconds.toFixed(2)} s, ${r.verified ? 'byte-exact' : 'NOT verified'}) ${r.detail}` +
-          (m ? `; cores ${m.busyPct.toFixed(0)} % busy (user ${m.userPct.toFixed(0)}, system ${m.systemPct.toFixed(0)}, softirq ${m.softirqPct.toFixed(0)})` : '') +
+          (m ? `; cores ${describeShares(m)}` : '') +
           `; received: ${describePhases(r.phases)}`)
       }
     }

@@ -11,7 +11,7 @@ import { spawnTracked, stopTracked, type Tracked } from '../lib/child-processes.
 import { readMemory } from '../lib/sidecar-process.ts'
 import { cpuSeconds as cpuSecondsOf } from '../forward/proc-stats.ts'
 import { summarize, median, ratio, type Summary } from '../lib/stats.ts'
-import { watchCpuShares, type CpuShares } from '../lib/cpu-busy.ts'
+import { watchCpuShares, describeShares, type CpuShares } from '../lib/cpu-busy.ts'
 import type { MeasureResult } from '../bulk/bulk-protocol.ts'
 import { bigTempDir, removeBigDir, makeTree, sameTree, startSidecar, formMesh, publish, seesArtifact, waitTransfer, sampleRss, type Log, type Sidecar } from './common.ts'
 
@@ -68,7 +68,7 @@ export function describeCost (c: SideCost | undefined): string {
   if (c === undefined) return '—'
   const m = c.cores
   return `${c.receiverCpuSPerGiB.toFixed(2)} + ${c.senderCpuSPerGiB.toFixed(2)} = ${(c.receiverCpuSPerGiB + c.senderCpuSPerGiB).toFixed(2)}` +
-    (m ? `, cores ${m.busyPct.toFixed(0)} % busy (user ${m.userPct.toFixed(0)}, system ${m.systemPct.toFixed(0)}, softirq ${m.softirqPct.toFixed(0)})` : '')
+    (m ? `, cores ${describeShares(m)}` : '')
 }
 
 export async function runLoopback (o: LoopbackOptions): Promise<LoopbackResult> {
@@ -107,14 +107,13 @@ export async function runLoopback (o: LoopbackOptions): Promise<LoopbackResult> 
       const out = join(dir, `out${r}`)
       const doFetch = async (): Promise<Omit<LoopbackRound, 'round' | 'bareMBps' | 'bareSeconds'> | undefined> => {
         const stopRss = sampleRss([b!.tracked.pid, a!.tracked.pid])
-        const c0 = cpuSecondsOf(b!.tracked.pid)
         const cost = watchCost(b!.tracked.pid, a!.tracked.pid, bytes)
         const t0 = performance.now()
         const { transfer } = await b!.client.call('artifacts.fetch', { artifact: pub.id, out })
         const { t, at } = await waitTransfer(b!, transfer.id, 180_000)
         const secs = (at - t0) / 1000
-        const cpu = (cpuSecondsOf(b!.tracked.pid) - c0) / secs * 100
         const fetchCost = cost()
+        const cpu = fetchCost.receiverCpuSPerGiB * (bytes / 2 ** 30) / secs * 100
         const [fr, sr] = stopRss()
         fetcherPeak = Math.max(fetcherPeak, fr); serverPeak = Math.max(serverPeak, sr)
         if (t.state !== 'done') { failures.push(`round ${r} fetch ${t.state}: ${JSON.stringify(t.error)}`); return undefined }
@@ -129,16 +128,17 @@ export async function runLoopback (o: LoopbackOptions): Promise<LoopbackResult> 
       // reported and retried once: bulk-peer.ts redials when its connection died
       let bareCost: SideCost | undefined
       // bulk-peer.ts: the client sends, the server sinks
-      const doBare = async (): Promise<MeasureResult> => {
+      const measureBare = async (): Promise<MeasureResult> => {
         const cost = watchCost(bare!.server.pid, bare!.client.pid, bytes)
         const m = await bareMeasure(bare!.client, bytes)
         bareCost = cost()
+        return m
+      }
+      const doBare = async (): Promise<MeasureResult> => {
+        const m = await measureBare()
         if (m.ok) return m
         failures.push(`round ${r} bare (retried): ${m.error}`)
-        const again = watchCost(bare!.server.pid, bare!.client.pid, bytes)
-        const m2 = await bareMeasure(bare!.client, bytes)
-        bareCost = again()
-        return m2
+        return measureBare()
       }
       let f: Awaited<ReturnType<typeof doFetch>>; let m: MeasureResult
       if (r % 2 === 1) { f = await doFetch(); m = await doBare() } else { m = await doBare(); f = await doFetch() }
