@@ -18,25 +18,32 @@ export interface RunningSidecar {
   stop(): Promise<number | string | null>
 }
 
-/** Optional additions (the forward bench uses them): Node flags such as --cpu-prof, CLI flags such as --name. */
+/** Optional additions: Node flags such as --cpu-prof, CLI flags such as --name, where it listens and runs. */
 export interface SidecarExtras {
   nodeArgs?: string[]
   args?: string[]
   label?: string
+  /** Multiaddr it accepts mesh connections on (default: a free loopback port). */
+  listen?: string
+  /** Network namespace to run it in (`ip netns exec` execs node, so the PID is still the sidecar's). */
+  netns?: string
   /** Another build of the sidecar to run instead of dist/meshlink.mjs (experiments). */
   bundle?: string
 }
 
 /**
  * Starts `meshlink up --handshake` exactly as the brief and the integration tests do (the launchers'
- * node flags, loopback
- * listen, no mDNS), plus --parent-pid so the sidecar exits by itself if the benchmark dies.
+ * node flags, loopback listen unless `extra.listen` says otherwise, no mDNS), plus --parent-pid so the
+ * sidecar exits by itself if the benchmark dies.
  */
 export async function startSidecar (stateDir: string, timeoutMs = 15_000, extra: SidecarExtras = {}): Promise<RunningSidecar> {
   const args = [...SIDECAR_NODE_FLAGS, ...(extra.nodeArgs ?? []), extra.bundle ?? SIDECAR_BUNDLE, 'up', '--handshake', '--state', stateDir,
-    '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--parent-pid', String(process.pid), ...(extra.args ?? [])]
+    '--listen', extra.listen ?? '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--parent-pid', String(process.pid), ...(extra.args ?? [])]
   const spawnedAt = performance.now()
-  const tracked = spawnTracked(extra.label ?? 'meshlink up', process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const label = extra.label ?? 'meshlink up'
+  const tracked = extra.netns !== undefined
+    ? spawnTracked(label, 'ip', ['netns', 'exec', extra.netns, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawnTracked(label, process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let info: ApiInfo
   try {
     info = await tracked.lines.nextJson<ApiInfo>(timeoutMs, 'the handshake line')

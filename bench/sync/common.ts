@@ -4,9 +4,8 @@ import { createCipheriv, randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, openSync, writeSync, closeSync } from 'node:fs'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
-import { spawnTracked, stopTracked, sleep, type Tracked } from '../lib/child-processes.ts'
-import { SIDECAR_BUNDLE, readMemory } from '../lib/sidecar-process.ts'
-import { SIDECAR_NODE_FLAGS } from '../../sidecar/src/daemon/node-flags.ts'
+import { stopTracked, sleep, type Tracked } from '../lib/child-processes.ts'
+import { readMemory, startSidecar as startBenchSidecar } from '../lib/sidecar-process.ts'
 import { MeshlinkClient } from '../../sidecar/src/client/client.ts'
 import type { ApiInfo } from '../../sidecar/src/daemon/api-info.ts'
 import type { Transfer } from '../../sidecar/src/gen/protocol-types.ts'
@@ -80,20 +79,9 @@ export interface Sidecar {
   stop(signal?: NodeJS.Signals): Promise<void>
 }
 
-/**
- * `meshlink up --handshake` as the other benches start it (with the launchers' node flags), optionally inside a network namespace
- * (`ip netns exec` execs node, so the PID is the sidecar's), with --parent-pid.
- */
+/** `meshlink up` as the other benches start it (bench/lib/sidecar-process.ts), named `label`, with a client. */
 export async function startSidecar (opts: { label: string, stateDir: string, listen: string, netns?: string, nodeArgs?: string[] }): Promise<Sidecar> {
-  const args = [...SIDECAR_NODE_FLAGS, ...(opts.nodeArgs ?? []), SIDECAR_BUNDLE, 'up', '--handshake', '--state', opts.stateDir, '--listen', opts.listen,
-    '--no-mdns', '--name', opts.label, '--parent-pid', String(process.pid)]
-  const tracked = opts.netns
-    ? spawnTracked(opts.label, 'ip', ['netns', 'exec', opts.netns, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawnTracked(opts.label, process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  let info: ApiInfo
-  try {
-    info = await tracked.lines.nextJson<ApiInfo>(20_000, 'the handshake line')
-  } catch (err) { await stopTracked(tracked); throw err }
+  const { tracked, info } = await startBenchSidecar(opts.stateDir, 20_000, { label: opts.label, listen: opts.listen, netns: opts.netns, nodeArgs: opts.nodeArgs, args: ['--name', opts.label] })
   const client = new MeshlinkClient(info, { timeoutMs: 30_000 })
   return {
     label: opts.label,
