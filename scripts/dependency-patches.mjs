@@ -8,6 +8,24 @@ import { readFile } from 'node:fs/promises'
 
 export const PATCHES = [
   {
+    why: 'yamux: a stream starts at the spec\'s 256 KiB window in both directions, and a larger configured receive window (initialStreamWindowSize) is advertised to the peer in the SYN/ACK window update, as go-yamux does. js-yamux 8 instead assumed the peer had the larger window too (not what the spec says), so MeshLink could not open streams with more than 256 KiB without breaking peers that follow the spec; and its RTT-based growth never fires on a LAN (whole-millisecond RTT of 0 or 1), which left every stream at 256 KiB there',
+    file: '@chainsafe/libp2p-yamux/dist/src/stream.js',
+    from: `            maxMessageSize: initialWindowSize - HEADER_LENGTH
+        });
+        this.streamId = init.streamId;
+        this.state = init.state;
+        this.sendWindowCapacity = initialWindowSize;
+        this.recvWindow = initialWindowSize;
+        this.recvWindowCapacity = this.recvWindow;`,
+    to: `            maxMessageSize: INITIAL_STREAM_WINDOW - HEADER_LENGTH
+        });
+        this.streamId = init.streamId;
+        this.state = init.state;
+        this.sendWindowCapacity = INITIAL_STREAM_WINDOW;
+        this.recvWindow = initialWindowSize;
+        this.recvWindowCapacity = INITIAL_STREAM_WINDOW;`
+  },
+  {
     why: 'yamux: send a window update once half the receive window is used (as go-yamux does), not one update frame (a write, an encryption) per data frame received',
     file: '@chainsafe/libp2p-yamux/dist/src/stream.js',
     from: 'if (this.recvWindowCapacity >= this.recvWindow && flags === 0) {',

@@ -8,7 +8,7 @@ import { mdns } from '@libp2p/mdns'
 import type { PrivateKey } from '@libp2p/interface'
 import { presence, type Presence, type PresenceInit } from '../mesh/presence.ts'
 import { mdnsServiceTag, noisePrologue, type MeshRecord } from '../mesh/mesh-key.ts'
-import { DIAL_TIMEOUT_MS, MAX_CONNECTIONS, MAX_STREAM_READ_BUFFER_BYTES, MAX_STREAM_WINDOW_BYTES, MDNS_INTERVAL_MS } from './constants.ts'
+import { DIAL_TIMEOUT_MS, INITIAL_STREAM_WINDOW_BYTES, MAX_CONNECTIONS, MAX_STREAM_READ_BUFFER_BYTES, MAX_STREAM_WINDOW_BYTES, MDNS_INTERVAL_MS } from './constants.ts'
 import { VERSION } from '../version.ts'
 
 export type MeshNodeServices = {
@@ -39,7 +39,7 @@ export async function createMeshNode (opts: CreateNodeOptions): Promise<MeshLibp
     addresses: { listen: opts.listen },
     transports: [tcp()],
     connectionEncrypters: [noise({ prologueBytes: noisePrologue(opts.mesh) })],
-    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW_BYTES, maxReadBufferLength: MAX_STREAM_READ_BUFFER_BYTES } })],
+    streamMuxers: [yamux({ streamOptions: { initialStreamWindowSize: INITIAL_STREAM_WINDOW_BYTES, maxStreamWindowSize: MAX_STREAM_WINDOW_BYTES, maxReadBufferLength: MAX_STREAM_READ_BUFFER_BYTES } })],
     peerDiscovery: opts.mdns ? [mdns({ serviceTag: mdnsServiceTag(opts.mesh), interval: MDNS_INTERVAL_MS })] : [],
     connectionManager: { maxConnections: MAX_CONNECTIONS, dialTimeout: DIAL_TIMEOUT_MS },
     nodeInfo: { userAgent: `meshlink/${VERSION}` },
