@@ -13,10 +13,12 @@ export const MAX_ANNOUNCED_ARTIFACTS = 1024
 /** Largest frame on a chunks stream: a whole chunk (1 MiB) or a piece of a manifest. */
 export const FRAME_MAX_BYTES = 1024 * 1024 + 1024
 /**
- * Chunk requests in flight per LAN peer: at most MAX_DEPTH, and no new one once the peer's window is
- * asked for (the pipeline is sized in bytes, whatever the chunk sizes). The window is about
- * PIPELINE_SECONDS of the peer's measured rate, between MIN_IN_FLIGHT_BYTES and IN_FLIGHT_BYTES, and
- * INITIAL_IN_FLIGHT_BYTES until a rate is measured:
+ * Chunk requests in flight per peer: at most MAX_DEPTH, and no new one once the peer's window is
+ * asked for (the pipeline is sized in bytes, whatever the chunk sizes). The window is the peer's
+ * measured rate over PIPELINE_SECONDS plus its lowest RTT, between MIN_IN_FLIGHT_BYTES and
+ * IN_FLIGHT_BYTES, and INITIAL_IN_FLIGHT_BYTES until a rate is measured. (A far peer once got a fixed
+ * 3 requests instead, judged far by its latest RTT; measured while the fetch filled its link that was
+ * 20-40 ms on the namespace LAN, so LAN seeders got ~450 KB in flight and idled their links.)
  * - a slow peer holds few chunks that the others must wait for (or duplicate) at the end of a fetch,
  *   or fetch again when it dies: a 20 Mbit/s seeder on the namespace LAN holds 512 KiB, not 2 MiB
  *   (0.8 s of its link);
@@ -34,7 +36,7 @@ export const INITIAL_IN_FLIGHT_BYTES = 2 * 1024 * 1024
 export const MIN_IN_FLIGHT_BYTES = 512 * 1024
 export const PIPELINE_SECONDS = 0.1
 /**
- * A LAN peer's pipeline is topped up once this share of its window is free (a quarter),
+ * A peer's pipeline is topped up once this share of its window is free (a quarter),
  * not after every reply: requests then go out several per stream write. Every write of the
  * downloader is a trip through the kernel's network stack, and on the namespace LAN each one also
  * ran the pending packet processing of the whole emulated network in the downloader's context.
@@ -62,9 +64,6 @@ export const SERVER_READ_AHEAD_REPLIES = MAX_DEPTH
  * with a window update, and each of those is a write (a system call) of the fetcher.
  */
 export const SERVER_WRITE_BATCH_BYTES = 512 * 1024
-/** Depth for peers that look remote (public address or RTT over REMOTE_RTT_MS): LAN peers pull more. */
-export const REMOTE_DEPTH = 3
-export const REMOTE_RTT_MS = 20
 /** What a chunks stream may buffer before libp2p resets it (depth × chunk plus headers). */
 export const STREAM_BUFFER_BYTES = 12 * 1024 * 1024
 /** Concurrent chunks streams per connection. */
