@@ -35,6 +35,8 @@ export const IN_FLIGHT_BYTES = 8 * 1024 * 1024
 export const INITIAL_IN_FLIGHT_BYTES = 2 * 1024 * 1024
 export const MIN_IN_FLIGHT_BYTES = 512 * 1024
 export const PIPELINE_SECONDS = 0.1
+/** A peer's rate is measured over spans of at least this long with its pipeline busy (delivery-rate.ts). */
+export const RATE_SPAN_MS = 250
 /**
  * A peer's pipeline is topped up once this share of its window is free (a quarter),
  * not after every reply: requests then go out several per stream write. Every write of the

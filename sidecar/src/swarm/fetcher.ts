@@ -6,6 +6,7 @@ import { byteLength } from '../store/fs-calls.ts'
 import { uniqueChunks } from '../store/manifest.ts'
 import { PeerSession, NotHeldError } from './peer-session.ts'
 import { RateLimiter } from './rate-limit.ts'
+import { DeliveryRate } from './delivery-rate.ts'
 import type { TransferState, PeerProgress } from './transfer.ts'
 import { IN_FLIGHT_BYTES, INITIAL_IN_FLIGHT_BYTES, MAX_DEPTH, MIN_IN_FLIGHT_BYTES, PENDING_WRITE_BYTES, PIPELINE_SECONDS, REFILL_SHARE, REFRESH_MS, REQUEST_TIMEOUT_MS, STALL_TIMEOUT_MS } from './constants.ts'
 import type { Logger } from '../log/logger.ts'
@@ -59,8 +60,8 @@ interface PeerState {
   reason: string | null
   bytes: number
   chunks: number
-  /** EWMA of bytes/s while it had requests in flight. */
-  rate: number
+  /** Bytes/s while it had requests in flight. */
+  rate: DeliveryRate
   inFlight: Set<number>
   /** Bytes of the chunks in `inFlight`. */
   inFlightBytes: number
@@ -71,7 +72,8 @@ interface PeerState {
 /**
  * Multi-peer chunk scheduling for one fetch. Every holder gets a pipeline of requests sized in bytes by
  * its measured rate and round trip, nearest peers served first; a peer pulls its next chunk as soon as
- * one arrives, so work splits by each peer's measured rate (LAN peers, being faster, do most of it). Chunks are picked rarest first (fewest holders), in manifest order among equals. When nothing
+ * one arrives, so work splits by each peer's measured rate (LAN peers, being faster, do most of it).
+ * Chunks are picked rarest first (fewest holders), in manifest order among equals. When nothing
  * is left to hand out, idle peers duplicate chunks in flight at slower peers (endgame), the first
  * verified copy wins. A failing peer's chunks go back to the pool; a peer that sends a chunk whose
  * hash does not match is dropped for this fetch.
@@ -104,7 +106,7 @@ export class Fetcher {
     this.done = this.chunks.map(([h]) => init.store.chunks.has(h))
     this.left = this.done.filter(d => !d).length
     init.transfer.peers = () => [...this.peers.values()].map(p => ({
-      peer: p.holder.peer, name: p.holder.name, bytes: p.bytes, chunks: p.chunks, rateBytesPerSec: Math.round(p.rate), inFlight: p.inFlight.size, state: p.state, reason: p.reason
+      peer: p.holder.peer, name: p.holder.name, bytes: p.bytes, chunks: p.chunks, rateBytesPerSec: Math.round(p.rate.bytesPerSec), inFlight: p.inFlight.size, state: p.state, reason: p.reason
     }))
   }
 
@@ -135,7 +137,7 @@ export class Fetcher {
     for (const h of this.init.holders()) {
       let p = this.peers.get(h.peer)
       if (p === undefined) {
-        p = { holder: h, minRttMs: null, session: undefined, opening: false, has: new Set(), state: 'idle', reason: null, bytes: 0, chunks: 0, rate: 0, inFlight: new Set(), inFlightBytes: 0, failures: 0, retryAt: 0 }
+        p = { holder: h, minRttMs: null, session: undefined, opening: false, has: new Set(), state: 'idle', reason: null, bytes: 0, chunks: 0, rate: new DeliveryRate(), inFlight: new Set(), inFlightBytes: 0, failures: 0, retryAt: 0 }
         this.peers.set(h.peer, p)
       }
       p.holder = h
@@ -207,8 +209,9 @@ export class Fetcher {
 
   /** Bytes a peer may have requested and not yet delivered: its rate over PIPELINE_SECONDS plus its round trip (see IN_FLIGHT_BYTES). */
   private window (p: PeerState): number {
-    if (p.rate === 0) return INITIAL_IN_FLIGHT_BYTES
-    return Math.min(IN_FLIGHT_BYTES, Math.max(MIN_IN_FLIGHT_BYTES, p.rate * (PIPELINE_SECONDS + (p.minRttMs ?? 0) / 1000)))
+    const rate = p.rate.bytesPerSec
+    if (rate === 0) return INITIAL_IN_FLIGHT_BYTES
+    return Math.min(IN_FLIGHT_BYTES, Math.max(MIN_IN_FLIGHT_BYTES, rate * (PIPELINE_SECONDS + (p.minRttMs ?? 0) / 1000)))
   }
 
   /**
@@ -245,8 +248,8 @@ export class Fetcher {
     let bestRate = Infinity
     for (const [i, at] of this.inFlight) {
       if (this.done[i] || at.has(p.holder.peer) || at.size >= 2 || !this.holds(p, i)) continue
-      const r = Math.min(...[...at].map(id => this.peers.get(id)?.rate ?? 0))
-      if (r < bestRate && r < p.rate * 0.75) { best = i; bestRate = r }
+      const r = Math.min(...[...at].map(id => this.peers.get(id)?.rate.bytesPerSec ?? 0))
+      if (r < bestRate && r < p.rate.bytesPerSec * 0.75) { best = i; bestRate = r }
     }
     return best
   }
@@ -254,12 +257,12 @@ export class Fetcher {
   private request (p: PeerState, i: number): void {
     const [hash, size] = this.chunks[i]
     const session = p.session!
+    if (p.inFlight.size === 0) p.rate.start(Date.now())
     p.inFlight.add(i)
     p.inFlightBytes += size
     let at = this.inFlight.get(i)
     if (!at) { at = new Set(); this.inFlight.set(i, at) }
     at.add(p.holder.peer)
-    const started = Date.now()
     const signal = this.signal
     void (async () => {
       await this.init.download.take(size, signal)
@@ -276,15 +279,13 @@ export class Fetcher {
         clearTimeout(timer)
       }
     })().then(async (parts) => {
+      p.rate.add(size, Date.now()) // before settle, which ends the busy span if this was the last one
       this.settle(p, i)
       if (this.ended) return
       if (byteLength(parts) !== size || hashParts(parts) !== hash) {
         this.dropPeer(p, `sent chunk ${hash.slice(0, 12)} with the wrong content`)
         return
       }
-      const secs = Math.max((Date.now() - started) / 1000, 0.001)
-      const inst = size / secs * Math.max(1, p.inFlight.size + 1)
-      p.rate = p.rate === 0 ? inst : p.rate * 0.8 + inst * 0.2
       p.bytes += size
       p.chunks++
       this.init.transfer.bytesFromPeers += size
@@ -322,6 +323,7 @@ export class Fetcher {
 
   private settle (p: PeerState, i: number): void {
     if (p.inFlight.delete(i)) p.inFlightBytes -= this.chunks[i][1]
+    if (p.inFlight.size === 0) p.rate.stop(Date.now())
     const at = this.inFlight.get(i)
     at?.delete(p.holder.peer)
     if (at?.size === 0) this.inFlight.delete(i)
