@@ -47,9 +47,11 @@ export interface FetcherInit {
 interface PeerState {
   holder: Holder
   /**
-   * Lowest RTT seen for it during this fetch (ms; null: none yet): its path's round trip. The latest
-   * RTT is not: a ping taken while a fetch fills the peer's link waits behind the data in its send
-   * queue (10-50 ms on the namespace LAN, against 0.1 ms idle).
+   * Lowest RTT seen for it during this fetch (ms; null: none yet): about its path's round trip. The
+   * latest RTT is not: a ping taken while a fetch fills the peer's link waits behind the data in its
+   * send queue (10-50 ms on the namespace LAN, against 0.1 ms idle). When every RTT seen so far was
+   * taken under load it is too high, and the peer's window is larger by its rate times the excess,
+   * which costs a little memory and nothing else.
    */
   minRttMs: number | null
   session: PeerSession | undefined
