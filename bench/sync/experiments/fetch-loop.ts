@@ -3,6 +3,7 @@
 // both processes. For profiling the fetch path from outside (perf record -p PID, node flags):
 //   node bench/sync/experiments/fetch-loop.ts [--mib 512] [--fetches 4] [--wait-before 0]
 // Env: FETCHER_NODE_ARGS / SERVER_NODE_ARGS: extra node flags (space separated), e.g. --trace-gc.
+// Env: FETCH_CAP=BYTES_PER_SEC: the fetch's download cap (maxBytesPerSec), e.g. a LAN seeder's rate.
 // Builds nothing: run `npm run build` first. Data lives in /dev/shm when it has room (as bench:sync).
 import { join } from 'node:path'
 import { readFileSync, rmSync } from 'node:fs'
@@ -39,8 +40,8 @@ try {
     const out = join(dir, `out${i}`)
     const fa = cpu(b.tracked.pid); const sa = cpu(a.tracked.pid)
     const t0 = performance.now()
-    const { transfer } = await b.client.call('artifacts.fetch', { artifact: pub.id, out })
-    const { t, at } = await waitTransfer(b, transfer.id, 300_000, 10)
+    const { transfer } = await b.client.call('artifacts.fetch', { artifact: pub.id, out, ...(process.env.FETCH_CAP ? { maxBytesPerSec: Number(process.env.FETCH_CAP) } : {}) })
+    const { t, at } = await waitTransfer(b, transfer.id, 300_000)
     const secs = (at - t0) / 1000
     const fb = cpu(b.tracked.pid); const sb = cpu(a.tracked.pid)
     const ok = t.state === 'done' && (values.verify !== true || sameTree(src, out))
