@@ -32,9 +32,7 @@ export class RateLimiter {
     this.refill()
     this.rate = r
     this.tokens = Math.min(this.tokens, r ?? 0)
-    clearTimeout(this.timer)
-    this.timer = undefined
-    this.serve()
+    this.reschedule()
   }
 
   /** Waiting callers. */
