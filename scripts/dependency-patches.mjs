@@ -1,9 +1,11 @@
 // Source patches applied to libp2p dependencies when esbuild bundles the sidecar (node_modules is
-// never modified). Each fixes a per-message cost measured by `npm run bench:forward` (see
-// bench/results/forward-analysis-2026-11-24.md): a forwarded HTTP request paid five socket writes
-// per sidecar where ssh pays two, and one Noise encryption per yamux frame. All are candidates to
-// upstream; a patch that no longer applies (the dependency changed) fails the build, so an upgrade
-// cannot drop one silently.
+// never modified). Each fixes a cost or a limit a benchmark measured, and its `why` says which:
+// - `npm run bench:forward` (bench/results/forward-analysis-2026-11-24.md): a forwarded HTTP request
+//   paid five socket writes per sidecar where ssh pays two, and one Noise encryption per yamux frame;
+// - `npm run bench:sync` (bench/results/sync-analysis-2026-11-24-f.md and -g.md): copies of every
+//   byte in the TCP and Noise paths, and yamux stream windows stuck at 256 KiB on a LAN.
+// All are candidates to upstream; a patch that no longer applies (the dependency changed) fails the
+// build, so an upgrade cannot drop one silently.
 import { readFile } from 'node:fs/promises'
 
 export const PATCHES = [
