@@ -2,16 +2,19 @@
 import { openSync, readSync, writeSync, closeSync } from 'node:fs'
 import type { ChunkStore } from '../../sidecar/src/store/chunk-store.ts'
 
-/** Overwrites the start of chunk `hash` with `bytes` (default: zeros over all of it); returns its good bytes. */
-export function damageChunk (store: ChunkStore, hash: string, bytes?: Uint8Array): Buffer {
+/**
+ * Flips every bit of the first `count` bytes of chunk `hash` (default: all of it), so the chunk is
+ * damaged whatever its content (writing fixed bytes over it could leave it as it was); returns its good bytes.
+ */
+export function damageChunk (store: ChunkStore, hash: string, count?: number): Buffer {
   const at = store.location(hash)
   if (at === undefined) throw new Error(`no chunk ${hash} in the store`)
   const fd = openSync(at.file, 'r+')
   try {
     const good = Buffer.alloc(at.size)
     readSync(fd, good, 0, at.size, at.offset)
-    const bad = bytes ?? Buffer.alloc(at.size)
-    writeSync(fd, bad, 0, Math.min(bad.byteLength, at.size), at.offset)
+    const bad = good.subarray(0, Math.min(count ?? at.size, at.size)).map(b => b ^ 0xff)
+    writeSync(fd, bad, 0, bad.byteLength, at.offset)
     return good
   } finally { closeSync(fd) }
 }
