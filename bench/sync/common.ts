@@ -80,8 +80,8 @@ export interface Sidecar {
 }
 
 /** `meshlink up` as the other benches start it (bench/lib/sidecar-process.ts), named `label`, with a client. */
-export async function startSidecar (opts: { label: string, stateDir: string, listen: string, netns?: string, nodeArgs?: string[] }): Promise<Sidecar> {
-  const { tracked, info } = await startBenchSidecar(opts.stateDir, 20_000, { label: opts.label, listen: opts.listen, netns: opts.netns, nodeArgs: opts.nodeArgs, args: ['--name', opts.label] })
+export async function startSidecar (opts: { label: string, stateDir: string, listen: string, netns?: string, nodeArgs?: string[], bundle?: string }): Promise<Sidecar> {
+  const { tracked, info } = await startBenchSidecar(opts.stateDir, 20_000, { label: opts.label, listen: opts.listen, netns: opts.netns, nodeArgs: opts.nodeArgs, bundle: opts.bundle, args: ['--name', opts.label] })
   const client = new MeshlinkClient(info, { timeoutMs: 30_000 })
   return {
     label: opts.label,

@@ -1,9 +1,10 @@
 // Experiment: one server and one fetcher sidecar over loopback, one artifact fetched N times in a row
 // (the fetcher's copy removed after each), printing per fetch: MB/s and the user/system CPU seconds of
-// both processes. For profiling the fetch path from outside (perf record -p PID, node flags):
+// both processes, and at the end both processes' peak RSS. For profiling the fetch path from outside (perf record -p PID, node flags):
 //   node bench/sync/experiments/fetch-loop.ts [--mib 512] [--fetches 4] [--wait-before 0]
 // Env: FETCHER_NODE_ARGS / SERVER_NODE_ARGS: extra node flags (space separated), e.g. --trace-gc.
 // Env: FETCH_CAP=BYTES_PER_SEC: the fetch's download cap (maxBytesPerSec), e.g. a LAN seeder's rate.
+// Env: FETCHER_BUNDLE / SERVER_BUNDLE: another build of the sidecar to run (A/B of a change).
 // Builds nothing: run `npm run build` first. Data lives in /dev/shm when it has room (as bench:sync).
 import { join } from 'node:path'
 import { readFileSync, rmSync } from 'node:fs'
@@ -29,8 +30,8 @@ const dir = bigTempDir('fetch-loop', bytes * 4)
 try {
   const src = join(dir, 'src')
   makeTree(src, 16, Math.floor(bytes / 16))
-  const a = await startSidecar({ label: 'server', stateDir: join(dir, 'a'), listen: '/ip4/127.0.0.1/tcp/0', nodeArgs: argsOf(process.env.SERVER_NODE_ARGS) })
-  const b = await startSidecar({ label: 'fetcher', stateDir: join(dir, 'b'), listen: '/ip4/127.0.0.1/tcp/0', nodeArgs: argsOf(process.env.FETCHER_NODE_ARGS) })
+  const a = await startSidecar({ label: 'server', stateDir: join(dir, 'a'), listen: '/ip4/127.0.0.1/tcp/0', nodeArgs: argsOf(process.env.SERVER_NODE_ARGS), bundle: process.env.SERVER_BUNDLE })
+  const b = await startSidecar({ label: 'fetcher', stateDir: join(dir, 'b'), listen: '/ip4/127.0.0.1/tcp/0', nodeArgs: argsOf(process.env.FETCHER_NODE_ARGS), bundle: process.env.FETCHER_BUNDLE })
   await formMesh(a, [b])
   const pub = await publish(a, src, 'loop@main', 300_000)
   await seesArtifact(b, pub.id, 1)
@@ -49,6 +50,8 @@ try {
     rmSync(out, { recursive: true, force: true })
     await b.client.call('artifacts.remove', { artifact: pub.id })
   }
+  const peakRss = (pid: number): string => /VmHWM:\s*(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '?'
+  console.log(`peak RSS (kB): fetcher ${peakRss(b.tracked.pid)}, server ${peakRss(a.tracked.pid)}`)
   await b.stop(); await a.stop()
 } finally {
   await stopAll()
