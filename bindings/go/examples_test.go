@@ -33,10 +33,11 @@ func TestExamples(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); cmd.ProcessState.ExitCode() != 3 || !strings.Contains(string(out), "no sidecar") {
 		t.Fatalf("list-peers without a sidecar: %v\n%s", err, out)
 	}
+	sharePort := buildExample(t, "share-port") // before the port is picked: the example listens on it, which another process could take meanwhile
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	port := ln.Addr().(*net.TCPAddr).Port
 	_ = ln.Close()
-	out, err = exec.Command(buildExample(t, "share-port"), "-port", strconv.Itoa(port), "-name", "demo", "-state", s.stateDir, "-for", "1s").CombinedOutput()
+	out, err = exec.Command(sharePort, "-port", strconv.Itoa(port), "-name", "demo", "-state", s.stateDir, "-for", "1s").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "sharing demo") || !strings.Contains(string(out), "stopped sharing demo") {
 		t.Fatalf("share-port: %v\n%s", err, out)
 	}
@@ -144,10 +145,11 @@ func TestExamplesTwoMembers(t *testing.T) {
 	ctx := ctxT(t, 120*time.Second)
 
 	t.Run("share-port", func(t *testing.T) {
+		sharePort := buildExample(t, "share-port") // before the port is picked (as in TestExamples)
 		ln, _ := net.Listen("tcp", "127.0.0.1:0")
 		port := ln.Addr().(*net.TCPAddr).Port
 		_ = ln.Close()
-		cmd, out := startExample(t, buildExample(t, "share-port"), "-port", strconv.Itoa(port), "-name", "greet", "-state", aliceSc.stateDir, "-for", "60s")
+		cmd, out := startExample(t, sharePort, "-port", strconv.Itoa(port), "-name", "greet", "-state", aliceSc.stateDir, "-for", "60s")
 		out.wait(t, "sharing greet", 15*time.Second)
 		waitForService(ctx, t, bob, "greet")
 		zero := int64(0)

@@ -3,6 +3,7 @@
 import { createServer as createHttp, type Server as HttpServer } from 'node:http'
 import { createServer as createTcp, type Server as TcpServer, type Socket } from 'node:net'
 import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 
 /** Deterministic bytes: the same (offset -> byte) function on both ends lets tests check bodies without storing them. */
 export function patternChunk (offset: number, length: number): Buffer {
@@ -124,8 +125,43 @@ export async function startTcpServer (onConnection: (s: Socket) => void): Promis
   }
 }
 
-/** A free port on 127.0.0.1 with nothing listening (bound and released). */
+/** Whether a listener can take `port` on 127.0.0.1 now (it is released again at once). */
+async function canListen (port: number): Promise<boolean> {
+  const s = createTcp()
+  const ok = await new Promise<boolean>((resolve) => {
+    s.once('error', () => resolve(false))
+    s.listen(port, '127.0.0.1', () => resolve(true))
+  })
+  if (ok) await new Promise<void>((resolve) => s.close(() => resolve()))
+  return ok
+}
+
+/** Lowest port of the kernel's ephemeral range (Linux), or undefined. */
+function ephemeralLow (): number | undefined {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0])
+    return Number.isInteger(low) ? low : undefined
+  } catch { return undefined }
+}
+
+/** Ports below the ephemeral range are picked from here up (clear of the well-known and common dev ports). */
+const FIXED_PORTS_FROM = 20_000
+
+/**
+ * A port on 127.0.0.1 with nothing listening: for a target that must refuse connections, or a
+ * listener that must get the same port again after a restart. Where the kernel's ephemeral range
+ * leaves room, the port is below it: listen(0) and connect() never hand such a port out, so another
+ * process (a parallel test's server, an outgoing connection) cannot take it meanwhile, as it could
+ * a port bound at random and released (about 1 in 14,000 per listen(0) elsewhere in that time).
+ */
 export async function unusedPort (): Promise<number> {
+  const low = ephemeralLow()
+  if (low !== undefined && low - FIXED_PORTS_FROM >= 1000) {
+    for (let i = 0; i < 50; i++) {
+      const port = FIXED_PORTS_FROM + Math.floor(Math.random() * (low - FIXED_PORTS_FROM))
+      if (await canListen(port)) return port
+    }
+  }
   const s = createTcp()
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
   const port = (s.address() as { port: number }).port

@@ -19,7 +19,8 @@ const all = (): SidecarProcess[] => [alice, bob, carol].filter(Boolean)
 
 before(async () => {
   dev = await startDevServer()
-  alice = await startSidecar({ name: 'alice' })
+  // a port the kernel never hands out by itself: no other process can take it while alice restarts on it (last tests)
+  alice = await startSidecar({ name: 'alice', args: ['--listen', `/ip4/127.0.0.1/tcp/${await unusedPort()}`, '--no-mdns'] })
   bob = await startSidecar({ name: 'bob' })
   carol = await startSidecar({ name: 'carol' })
   const { code } = await alice.client.call('mesh.invite')
@@ -207,6 +208,8 @@ test('an outsider (another mesh) sees no services and reaches none', async () =>
   const aliceAddr = (await alice.client.call('node.status')).listenAddrs[0]
   const mallory = await startSidecar({ name: 'mallory', args: ['--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--bootstrap', aliceAddr] })
   try {
+    // the dial has been made and refused (else the checks below would pass before it happened), then a while for anything it might start
+    await waitFor(() => /bootstrap dial of \S+ failed/.test(mallory.stderr()), 'mallory\'s bootstrap dial of alice to fail')
     await new Promise(r => setTimeout(r, 2000))
     assert.deepEqual((await mallory.client.call('services.list')).services, [])
     await assert.rejects(mallory.client.call('forwards.open', { peer: alice.info.peerId, service: 'web' }), (e: Error & { code?: string }) => e.code === 'NOT_FOUND')

@@ -4,6 +4,7 @@ import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { startSidecar, waitFor, collectEvents, removeStateDir, type SidecarProcess } from '../helpers/sidecar-process.ts'
+import { unusedPort } from '../helpers/servers.ts'
 
 const started: SidecarProcess[] = []
 const dirs: string[] = []
@@ -70,6 +71,8 @@ test('three sidecars join one mesh by invite and see each other', async () => {
     const addrs = await Promise.all(members.map(async m => (await m.client.call('node.status')).listenAddrs[0]))
     const mallory = await sidecar('mallory', { args: ['--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', ...addrs.flatMap(a => ['--bootstrap', a])] })
     const mInvite = await mallory.client.call('mesh.invite')
+    // every dial has been made and refused (the checks below would pass before one happened; the last one needs them), then a while for anything they might start
+    await waitFor(() => (mallory.stderr().match(/bootstrap dial of \S+ failed/g) ?? []).length >= addrs.length, 'the outsider\'s bootstrap dials to fail')
     await new Promise(r => setTimeout(r, 3000))
     assert.deepEqual((await mallory.client.call('peers.list')).peers.filter(p => p.connected), [])
     assert.equal((await mallory.client.call('node.status')).peersConnected, 0)
@@ -96,7 +99,8 @@ test('three sidecars join one mesh by invite and see each other', async () => {
 
 test('a restarted member reconnects to known peers with mDNS off', async () => {
   const a = await sidecar('a')
-  const b = await sidecar('b')
+  // b restarts on its port below: one the kernel never hands out by itself, so no other process takes it meanwhile
+  const b = await sidecar('b', { args: ['--listen', `/ip4/127.0.0.1/tcp/${await unusedPort()}`, '--no-mdns'] })
   const { code } = await a.client.call('mesh.invite')
   assert.equal((await b.client.call('mesh.join', { code })).connected, true)
   await waitFor(async () => (await connectedNames(a)).join() === 'b', 'a to see b')

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import random
 import signal
 import socket
 import subprocess
@@ -33,10 +34,27 @@ def test_list_peers_without_a_sidecar(tmp_path: Path) -> None:
     assert out.returncode == 3 and "no sidecar" in out.stderr
 
 
+def unused_port() -> int:
+    """A port nothing listens on, for an example to listen on once it has started (a Python start takes
+    a while). Below the kernel's ephemeral range where there is room: bind(0) and connect() never hand
+    such a port out, so no other process takes it meanwhile, as it could one bound at random and released."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 0
+    candidates = [random.randrange(20_000, low) for _ in range(50)] if low - 20_000 >= 1000 else []
+    for port in [*candidates, 0]:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise AssertionError("no free port")
+
+
 def test_share_port(sidecar: Sidecar) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = unused_port()
     out = subprocess.run([sys.executable, str(EXAMPLES / "share_port.py"), str(port), "demo", "--state", str(sidecar.state_dir), "--seconds", "1"],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
@@ -100,9 +118,7 @@ def run_example(script: str, *args: str) -> tuple[subprocess.Popen[str], Lines]:
 
 def test_share_port_names_who_connects(mesh: tuple[Sidecar, Sidecar]) -> None:
     alice_sc, bob_sc = mesh
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = unused_port()
     proc, out = run_example("share_port.py", str(port), "greet", "--state", str(alice_sc.state_dir), "--seconds", "60")
     try:
         out.wait("sharing greet", 15)
@@ -139,6 +155,7 @@ def test_publish_wait_sees_the_teammates_fetch(mesh: tuple[Sidecar, Sidecar], tm
         artifact_id = line.split()[1]
         assert len(artifact_id) == 64, line
         with meshlink.Client(bob_sc.state_dir, timeout=20) as bob, bob.events("transfer.", timeout=30) as bob_events:
+            time.sleep(0.2)  # subscriptions reach the sidecar asynchronously; a small fetch is done within milliseconds
             deadline = time.monotonic() + 15
             while not any(a.id == artifact_id for a in bob.artifacts().artifacts):
                 assert time.monotonic() < deadline, "bob never saw alice's artifact"

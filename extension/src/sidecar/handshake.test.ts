@@ -26,11 +26,14 @@ function child (script: string) {
   return spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] })
 }
 
+// The children below stay alive until killed: one that exited soon after its line (say 200 ms) could
+// have its exit seen first by a parent whose event loop was held up that long.
 test('readHandshake: the first non-empty line wins', async () => {
-  const p = child(`process.stdout.write('\\n' + ${JSON.stringify(JSON.stringify(INFO))} + '\\nlater\\n'); setTimeout(() => {}, 200)`)
-  const r = await readHandshake(p, AbortSignal.timeout(10_000))
-  assert.deepEqual(r, { kind: 'ready', info: INFO })
-  p.kill()
+  const p = child(`process.stdout.write('\\n' + ${JSON.stringify(JSON.stringify(INFO))} + '\\nlater\\n'); setTimeout(() => {}, 30_000)`)
+  try {
+    const r = await readHandshake(p, AbortSignal.timeout(10_000))
+    assert.deepEqual(r, { kind: 'ready', info: INFO })
+  } finally { p.kill() }
 })
 
 test('readHandshake: an exit before the line is reported with its code (4 = already running)', async () => {
@@ -39,9 +42,10 @@ test('readHandshake: an exit before the line is reported with its code (4 = alre
 })
 
 test('readHandshake: a garbage first line rejects', async () => {
-  const p = child("console.log('hello'); setTimeout(() => {}, 200)")
-  await assert.rejects(readHandshake(p, AbortSignal.timeout(10_000)), HandshakeError)
-  p.kill()
+  const p = child("console.log('hello'); setTimeout(() => {}, 30_000)")
+  try {
+    await assert.rejects(readHandshake(p, AbortSignal.timeout(10_000)), HandshakeError)
+  } finally { p.kill() }
 })
 
 test('readHandshake: the signal bounds the wait', async () => {
