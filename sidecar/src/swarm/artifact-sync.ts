@@ -7,13 +7,13 @@ import type { Logger } from '../log/logger.ts'
 import { ArtifactStore, type ArtifactRecord, type VerifyReport } from '../store/artifact-store.ts'
 import { publishTree } from '../store/publish.ts'
 import { OutputTree, checkOutput, OutputExistsError } from '../store/output-tree.ts'
-import { parseManifest, uniqueChunks } from '../store/manifest.ts'
+import { uniqueChunks } from '../store/manifest.ts'
 import { NoSpaceError, UnsafeManifestError } from '../store/errors.ts'
 import { ArtifactAnnouncer } from './announce.ts'
 import { ChunkServer } from './chunk-server.ts'
 import { NoHoldersError, type Holder } from './fetcher.ts'
 import { fetchIntoTree } from './fetch-into-tree.ts'
-import { PeerSession } from './peer-session.ts'
+import { fetchManifest } from './fetch-manifest.ts'
 import { RateLimiter } from './rate-limit.ts'
 import { PendingFetches, PENDING_FETCH_MAX_AGE_MS, type PendingFetch } from './pending-fetches.ts'
 import { TransferState, type TransferErrorCode } from './transfer.ts'
@@ -332,7 +332,7 @@ export class ArtifactSync {
     this.track((async () => {
       try {
         if (!this.store.get(id)) {
-          const bytes = await this.fetchManifest(mesh, id, t.signal)
+          const bytes = await fetchManifest(mesh.libp2p, id, this.holders(id), t.signal, this.log)
           await this.store.add(bytes, id, { tag: known.tag, pinned: p.pin ?? false, published: false, createdAt: known.createdAt })
         } else if (p.pin) this.store.setPinned(id, true)
         const manifest = this.store.manifest(id)
@@ -378,28 +378,6 @@ export class ArtifactSync {
       }
     })())
     return t.toJSON()
-  }
-
-  /** Gets and checks a manifest from the holders, nearest first. */
-  private async fetchManifest (mesh: MeshNode, id: string, signal: AbortSignal): Promise<Buffer> {
-    const holders = this.holders(id).sort((a, b) => (a.rttMs ?? 1e9) - (b.rttMs ?? 1e9))
-    let last: unknown = new NoHoldersError(`no connected member holds artifact ${id}`)
-    for (const h of holders) {
-      const s = new PeerSession(h.peer)
-      try {
-        await s.open(mesh.libp2p, signal)
-        const bytes = await s.manifest(id)
-        parseManifest(bytes, id)
-        return bytes
-      } catch (err) {
-        last = err
-        if (err instanceof UnsafeManifestError) throw err
-        this.log.info('manifest %s from %s failed: %s', id, h.name ?? h.peer, err)
-      } finally {
-        s.close()
-      }
-    }
-    throw last instanceof Error && !(last instanceof NoHoldersError) ? new NoHoldersError(`could not get the manifest of ${id}: ${last.message}`) : last
   }
 
   listTransfers (): Transfer[] {

@@ -4,7 +4,7 @@ import type { ArtifactStore } from '../store/artifact-store.ts'
 import { uniqueChunks } from '../store/manifest.ts'
 import { CorruptChunkError } from '../store/errors.ts'
 import { encodeBits, encodeJson, parseChunkRequest, type ChunkReply, type ChunkRequest } from './wire.ts'
-import { FRAME_MAX_BYTES, SERVER_READ_AHEAD_BYTES, SERVER_READ_AHEAD_REPLIES, SERVER_WRITE_BATCH_BYTES, TEST_FAULT } from './constants.ts'
+import { FRAME_MAX_BYTES, SERVER_READ_AHEAD_BYTES, SERVER_READ_AHEAD_REPLIES, SERVER_WRITE_BATCH_BYTES, TEST_FAULTS, TEST_MANIFEST_STALL_MS } from './constants.ts'
 import type { RateLimiter } from './rate-limit.ts'
 import type { Logger } from '../log/logger.ts'
 
@@ -128,13 +128,14 @@ export class ChunkServer {
         if (!(err instanceof CorruptChunkError)) this.init.log.warn('reading chunk %s: %s', req.hash, err)
         return no('no such chunk here')
       }
-      if (TEST_FAULT === 'corrupt-chunks') bytes[bytes.length >> 1] ^= 0xff
+      if (TEST_FAULTS.has('corrupt-chunks')) bytes[bytes.length >> 1] ^= 0xff
       return json({ v: 1, ok: true, size: bytes.byteLength }, bytes.byteLength, [bytes])
     }
     const rec = store.get(req.id)
     if (rec === undefined) return no('no such artifact here')
     store.touch(req.id)
     if (req.op === 'manifest') {
+      if (TEST_FAULTS.has('stall-manifests')) await new Promise(resolve => setTimeout(resolve, TEST_MANIFEST_STALL_MS).unref())
       const m = store.manifestBytes(req.id)
       const pieces: Uint8Array[] = []
       for (let at = 0; at < m.byteLength; at += FRAME_MAX_BYTES - 1024) pieces.push(m.subarray(at, at + FRAME_MAX_BYTES - 1024))

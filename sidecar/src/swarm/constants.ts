@@ -10,6 +10,13 @@ export const CHUNKS_PROTOCOL = '/meshlink/chunks/1.0.0'
 export const ANNOUNCE_MAX_BYTES = 256 * 1024
 /** Most artifacts one member may announce. */
 export const MAX_ANNOUNCED_ARTIFACTS = 1024
+/**
+ * Holders asked for a manifest at once (swarm/fetch-manifest.ts). A fetch cannot request a chunk before
+ * it has the manifest, and the nearest holder by ping may sit behind a slow link: on the namespace LAN
+ * a 400 MiB artifact's manifest is about 250 KB, 20 ms from a 100 Mbit/s seeder and 100 ms from the
+ * 20 Mbit/s one. Asking two costs one more copy of the manifest (about 0.06 % of the artifact's bytes).
+ */
+export const MANIFEST_SOURCES = 2
 /** Largest frame on a chunks stream: a whole chunk (1 MiB) or a piece of a manifest. */
 export const FRAME_MAX_BYTES = 1024 * 1024 + 1024
 /**
@@ -81,7 +88,10 @@ export const REFRESH_MS = 1_000
 /** Least time between two transfer.progress events of one transfer. */
 export const PROGRESS_INTERVAL_MS = 250
 /**
- * Test-only fault injection, read once at start: `corrupt-chunks` makes this node flip a byte in every
- * chunk it serves (to test that fetchers drop it). Never set it outside tests.
+ * Test-only fault injection, read once at start, comma-separated: `corrupt-chunks` makes this node flip
+ * a byte in every chunk it serves (to test that fetchers drop it); `stall-manifests` makes it answer a
+ * manifest request only after TEST_MANIFEST_STALL_MS (to test that a fetch gets it elsewhere). Never
+ * set it outside tests.
  */
-export const TEST_FAULT = process.env.MESHLINK_TEST_FAULT ?? ''
+export const TEST_FAULTS: ReadonlySet<string> = new Set((process.env.MESHLINK_TEST_FAULT ?? '').split(',').filter(Boolean))
+export const TEST_MANIFEST_STALL_MS = 60_000
