@@ -1,6 +1,7 @@
 // Getting a manifest between real sidecar processes: a holder that holds back the manifest (test fault
 // `stall-manifests`: it answers only after a minute) does not hold up a fetch while another holder has
-// it. Both holders publish the same tree, so both hold the same artifact (its id is its content).
+// it (both publish the same tree, so both hold the same artifact: its id is its content), and a fetch
+// whose only holder does that fails after SETUP_TIMEOUT_MS, saying why, instead of waiting for ever.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startSidecar, waitFor, removeStateDir, transferEnded, type SidecarProcess } from '../helpers/sidecar-process.ts'
 import { treeDigest } from '../helpers/tree-digest.ts'
-import { TEST_MANIFEST_STALL_MS } from '../../sidecar/src/swarm/constants.ts'
+import { SETUP_TIMEOUT_MS, TEST_MANIFEST_STALL_MS } from '../../sidecar/src/swarm/constants.ts'
 
 let staller: SidecarProcess, holder: SidecarProcess, fetcher: SidecarProcess
 const work = mkdtempSync(join(tmpdir(), 'ml-manifest-'))
@@ -47,4 +48,23 @@ test('a holder that holds back the manifest does not hold up a fetch: another ho
   assert.equal(t.state, 'done', JSON.stringify(t.error))
   assert.ok(seconds < TEST_MANIFEST_STALL_MS / 1000 / 3, `the fetch took ${seconds.toFixed(1)} s: it waited for the staller's manifest`)
   assert.deepEqual(treeDigest(out), treeDigest(src))
+})
+
+test('a fetch whose only holder never sends the manifest fails after the setup timeout, saying so', { timeout: 60_000 }, async () => {
+  const only = join(work, 'only')
+  mkdirSync(only)
+  writeFileSync(join(only, 'a.bin'), randomBytes(100_000))
+  const p = await transferEnded(staller, (await staller.client.call('artifacts.publish', { path: only })).transfer.id)
+  assert.equal(p.state, 'done', JSON.stringify(p.error))
+  const id = p.artifact!
+  await waitFor(async () => ((await fetcher.client.call('artifacts.list')).artifacts.find(a => a.id === id)?.holders.length ?? 0) === 1, 'the fetcher to see the staller hold it')
+  const t0 = performance.now()
+  const { transfer } = await fetcher.client.call('artifacts.fetch', { artifact: id, out: join(work, 'only-out') })
+  const t = await transferEnded(fetcher, transfer.id, 40_000)
+  const seconds = (performance.now() - t0) / 1000
+  assert.equal(t.state, 'failed')
+  assert.equal(t.error?.code, 'PEER_UNREACHABLE')
+  assert.match(t.error?.message ?? '', /no part of the manifest came in/)
+  assert.ok(seconds >= SETUP_TIMEOUT_MS / 1000 * 0.9 && seconds < SETUP_TIMEOUT_MS / 1000 + 10, `failed after ${seconds.toFixed(1)} s`)
+  await fetcher.client.call('transfers.cancel', { id: transfer.id }) // no restart when a holder is back
 })

@@ -77,7 +77,7 @@ export const SERVER_WRITE_BATCH_BYTES = 512 * 1024
 export const STREAM_BUFFER_BYTES = 12 * 1024 * 1024
 /** Concurrent chunks streams per connection. */
 export const MAX_CHUNK_STREAMS = 64
-/** Setup (dial, announcement, manifest) timeout. */
+/** Setup timeout: opening a stream (dial, protocol), an announcement, and the longest a manifest request may go without a part of its answer. */
 export const SETUP_TIMEOUT_MS = 10_000
 /** A chunk request unanswered this long fails its peer for this fetch. */
 export const REQUEST_TIMEOUT_MS = 30_000

@@ -4,19 +4,25 @@ import { parseManifest } from '../store/manifest.ts'
 import { UnsafeManifestError } from '../store/errors.ts'
 import { NoHoldersError, type Holder } from './fetcher.ts'
 import { PeerSession } from './peer-session.ts'
-import { MANIFEST_SOURCES } from './constants.ts'
+import { MANIFEST_SOURCES, SETUP_TIMEOUT_MS } from './constants.ts'
 
 /** The whole, checked manifest from one holder; rejects with what went wrong there. */
 async function manifestFrom (node: MeshLibp2p, h: Holder, id: string, signal: AbortSignal): Promise<Buffer> {
   const s = new PeerSession(h.peer)
   const onAbort = (): void => s.close(signal.reason as Error)
   signal.addEventListener('abort', onAbort, { once: true })
+  let watchdog: NodeJS.Timeout | undefined
   try {
     await s.open(node, signal)
+    // a holder that takes the request and then sends nothing does not hold the fetch for ever
+    watchdog = setInterval(() => {
+      if (s.idleMs >= SETUP_TIMEOUT_MS) s.close(new Error(`no part of the manifest came in ${SETUP_TIMEOUT_MS / 1000} s`))
+    }, Math.min(1000, SETUP_TIMEOUT_MS / 4))
     const bytes = await s.manifest(id)
     parseManifest(bytes, id)
     return bytes
   } finally {
+    clearInterval(watchdog)
     signal.removeEventListener('abort', onAbort)
     s.close()
   }
@@ -26,7 +32,8 @@ async function manifestFrom (node: MeshLibp2p, h: Holder, id: string, signal: Ab
  * Gets and checks the manifest of artifact `id`, nearest holders first. MANIFEST_SOURCES holders are
  * asked at once and the first whole, valid copy wins (the others are cut off), so a nearest holder on
  * a slow link does not hold up the start; when they all fail the next ones are asked the same way.
- * A manifest that is valid but unsafe (its id is its hash, so every holder has the same bytes) ends it.
+ * A holder from which no part of it comes for SETUP_TIMEOUT_MS counts as failed. A manifest that is
+ * valid but unsafe (its id is its hash, so every holder has the same bytes) ends it.
  */
 export async function fetchManifest (node: MeshLibp2p, id: string, holders: readonly Holder[], signal: AbortSignal, log: Logger): Promise<Buffer> {
   const order = [...holders].sort((a, b) => (a.rttMs ?? 1e9) - (b.rttMs ?? 1e9))

@@ -27,12 +27,17 @@ export class PeerSession {
   private outbox: Uint8Array[] = []
   private closed: Error | undefined
   private reading = false
+  /** When a request was last made or a frame last came in (Date.now()). */
+  private lastActivity = Date.now()
 
   constructor (peer: string) {
     this.peer = peer
   }
 
   get inFlight (): number { return this.pending.length }
+
+  /** Milliseconds since a request was last made or a frame last came in. */
+  get idleMs (): number { return Date.now() - this.lastActivity }
 
   async open (node: MeshLibp2p, signal?: AbortSignal): Promise<void> {
     const s = AbortSignal.any([AbortSignal.timeout(SETUP_TIMEOUT_MS), ...(signal ? [signal] : [])])
@@ -51,6 +56,7 @@ export class PeerSession {
   private request<T> (kind: Pending['kind'], msg: object): Promise<T> {
     if (this.closed || !this.lp) return Promise.reject(this.closed ?? new Error('session not open'))
     const p = new Promise<T>((resolve, reject) => this.pending.push({ kind, resolve: resolve as (v: unknown) => void, reject }))
+    this.lastActivity = Date.now()
     if (this.outbox.push(encodeJson(msg)) === 1) queueMicrotask(() => this.flush())
     if (!this.reading) void this.readLoop()
     return p
@@ -69,6 +75,7 @@ export class PeerSession {
     try {
       while (this.pending.length > 0 && !this.closed) {
         const reply: ChunkReply = parseChunkReply((await lp.read()).subarray())
+        this.lastActivity = Date.now()
         const p = this.pending[0]
         if (!reply.ok) {
           this.pending.shift()
@@ -87,7 +94,7 @@ export class PeerSession {
           if (size < 0 || size > MANIFEST_MAX_BYTES) throw new BadSwarmMessageError(`manifest of ${size} bytes`)
           const parts: Uint8Array[] = []
           let got = 0
-          while (got < size) { const f = (await lp.read()).subarray(); parts.push(f); got += f.byteLength }
+          while (got < size) { const f = (await lp.read()).subarray(); parts.push(f); got += f.byteLength; this.lastActivity = Date.now() }
           if (got !== size) throw new BadSwarmMessageError('manifest longer than announced')
           this.pending.shift()
           p.resolve(Buffer.concat(parts))
