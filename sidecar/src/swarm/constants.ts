@@ -77,9 +77,9 @@ export const SERVER_WRITE_BATCH_BYTES = 512 * 1024
 export const STREAM_BUFFER_BYTES = 12 * 1024 * 1024
 /** Concurrent chunks streams per connection. */
 export const MAX_CHUNK_STREAMS = 64
-/** Setup timeout: opening a stream (dial, protocol), an announcement, and the longest a manifest request may go without a part of its answer. */
+/** Setup timeout: opening a stream (dial, protocol), an announcement, and the start of a manifest's answer. */
 export const SETUP_TIMEOUT_MS = 10_000
-/** A chunk request unanswered this long fails its peer for this fetch. */
+/** A chunk request unanswered this long fails its peer for this fetch (and a manifest's answer that stops this long). */
 export const REQUEST_TIMEOUT_MS = 30_000
 /** A fetch with chunks missing and no peer able to serve them gives up after this long. */
 export const STALL_TIMEOUT_MS = 30_000

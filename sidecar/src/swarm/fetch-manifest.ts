@@ -4,7 +4,7 @@ import { parseManifest } from '../store/manifest.ts'
 import { UnsafeManifestError } from '../store/errors.ts'
 import { NoHoldersError, type Holder } from './fetcher.ts'
 import { PeerSession } from './peer-session.ts'
-import { MANIFEST_SOURCES, SETUP_TIMEOUT_MS } from './constants.ts'
+import { MANIFEST_SOURCES, REQUEST_TIMEOUT_MS, SETUP_TIMEOUT_MS } from './constants.ts'
 
 /** The whole, checked manifest from one holder; rejects with what went wrong there. */
 async function manifestFrom (node: MeshLibp2p, h: Holder, id: string, signal: AbortSignal): Promise<Buffer> {
@@ -14,10 +14,15 @@ async function manifestFrom (node: MeshLibp2p, h: Holder, id: string, signal: Ab
   let watchdog: NodeJS.Timeout | undefined
   try {
     await s.open(node, signal)
-    // a holder that takes the request and then sends nothing does not hold the fetch for ever
+    // a holder that takes the request and then sends nothing does not hold the fetch for ever: the
+    // answer must start within SETUP_TIMEOUT_MS, and each further piece (up to 1 MiB) come within
+    // REQUEST_TIMEOUT_MS of the last, as a chunk must
+    const before = s.framesIn
     watchdog = setInterval(() => {
-      if (s.idleMs >= SETUP_TIMEOUT_MS) s.close(new Error(`no part of the manifest came in ${SETUP_TIMEOUT_MS / 1000} s`))
-    }, Math.min(1000, SETUP_TIMEOUT_MS / 4))
+      const answered = s.framesIn > before
+      const limit = answered ? REQUEST_TIMEOUT_MS : SETUP_TIMEOUT_MS
+      if (s.idleMs >= limit) s.close(new Error(`${answered ? 'no further part of the manifest' : 'no answer to the manifest request'} came in ${limit / 1000} s`))
+    }, 1000)
     const bytes = await s.manifest(id)
     parseManifest(bytes, id)
     return bytes
@@ -32,7 +37,7 @@ async function manifestFrom (node: MeshLibp2p, h: Holder, id: string, signal: Ab
  * Gets and checks the manifest of artifact `id`, nearest holders first. MANIFEST_SOURCES holders are
  * asked at once and the first whole, valid copy wins (the others are cut off), so a nearest holder on
  * a slow link does not hold up the start; when they all fail the next ones are asked the same way.
- * A holder from which no part of it comes for SETUP_TIMEOUT_MS counts as failed. A manifest that is
+ * A holder that does not start answering within SETUP_TIMEOUT_MS, or then stops, counts as failed. A manifest that is
  * valid but unsafe (its id is its hash, so every holder has the same bytes) ends it.
  */
 export async function fetchManifest (node: MeshLibp2p, id: string, holders: readonly Holder[], signal: AbortSignal, log: Logger): Promise<Buffer> {

@@ -29,6 +29,7 @@ export class PeerSession {
   private reading = false
   /** When a request was last made or a frame last came in (Date.now()). */
   private lastActivity = Date.now()
+  private frames = 0
 
   constructor (peer: string) {
     this.peer = peer
@@ -38,6 +39,9 @@ export class PeerSession {
 
   /** Milliseconds since a request was last made or a frame last came in. */
   get idleMs (): number { return Date.now() - this.lastActivity }
+
+  /** Frames received so far. */
+  get framesIn (): number { return this.frames }
 
   async open (node: MeshLibp2p, signal?: AbortSignal): Promise<void> {
     const s = AbortSignal.any([AbortSignal.timeout(SETUP_TIMEOUT_MS), ...(signal ? [signal] : [])])
@@ -76,6 +80,7 @@ export class PeerSession {
       while (this.pending.length > 0 && !this.closed) {
         const reply: ChunkReply = parseChunkReply((await lp.read()).subarray())
         this.lastActivity = Date.now()
+        this.frames++
         const p = this.pending[0]
         if (!reply.ok) {
           this.pending.shift()
@@ -94,7 +99,7 @@ export class PeerSession {
           if (size < 0 || size > MANIFEST_MAX_BYTES) throw new BadSwarmMessageError(`manifest of ${size} bytes`)
           const parts: Uint8Array[] = []
           let got = 0
-          while (got < size) { const f = (await lp.read()).subarray(); parts.push(f); got += f.byteLength; this.lastActivity = Date.now() }
+          while (got < size) { const f = (await lp.read()).subarray(); parts.push(f); got += f.byteLength; this.lastActivity = Date.now(); this.frames++ }
           if (got !== size) throw new BadSwarmMessageError('manifest longer than announced')
           this.pending.shift()
           p.resolve(Buffer.concat(parts))
