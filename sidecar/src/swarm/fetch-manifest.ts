@@ -4,30 +4,19 @@ import { parseManifest } from '../store/manifest.ts'
 import { UnsafeManifestError } from '../store/errors.ts'
 import { NoHoldersError, type Holder } from './fetcher.ts'
 import { PeerSession } from './peer-session.ts'
-import { MANIFEST_SOURCES, REQUEST_TIMEOUT_MS, SETUP_TIMEOUT_MS } from './constants.ts'
+import { MANIFEST_SOURCES } from './constants.ts'
 
 /** The whole, checked manifest from one holder; rejects with what went wrong there. */
 async function manifestFrom (node: MeshLibp2p, h: Holder, id: string, signal: AbortSignal): Promise<Buffer> {
   const s = new PeerSession(h.peer)
   const onAbort = (): void => s.close(signal.reason as Error)
   signal.addEventListener('abort', onAbort, { once: true })
-  let watchdog: NodeJS.Timeout | undefined
   try {
     await s.open(node, signal)
-    // a holder that takes the request and then sends nothing does not hold the fetch for ever: the
-    // answer must start within SETUP_TIMEOUT_MS, and each further piece (up to 1 MiB) come within
-    // REQUEST_TIMEOUT_MS of the last, as a chunk must
-    const before = s.framesIn
-    watchdog = setInterval(() => {
-      const answered = s.framesIn > before
-      const limit = answered ? REQUEST_TIMEOUT_MS : SETUP_TIMEOUT_MS
-      if (s.idleMs >= limit) s.close(new Error(`${answered ? 'no further part of the manifest' : 'no answer to the manifest request'} came in ${limit / 1000} s`))
-    }, 1000)
-    const bytes = await s.manifest(id)
+    const bytes = await s.manifest(id) // bounded in time by the session (see PeerSession.manifest)
     parseManifest(bytes, id)
     return bytes
   } finally {
-    clearInterval(watchdog)
     signal.removeEventListener('abort', onAbort)
     s.close()
   }

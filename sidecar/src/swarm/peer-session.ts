@@ -3,8 +3,24 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Stream } from '@libp2p/interface'
 import type { MeshLibp2p } from '../node/create-node.ts'
 import { encodeJson, parseChunkReply, decodeBits, BadSwarmMessageError, type ChunkReply } from './wire.ts'
-import { CHUNKS_PROTOCOL, FRAME_MAX_BYTES, SETUP_TIMEOUT_MS, STREAM_BUFFER_BYTES } from './constants.ts'
+import { CHUNKS_PROTOCOL, FRAME_MAX_BYTES, REQUEST_TIMEOUT_MS, SETUP_TIMEOUT_MS, STREAM_BUFFER_BYTES } from './constants.ts'
 import { MANIFEST_MAX_BYTES } from '../store/constants.ts'
+
+type Framed = ReturnType<typeof framedStream>
+
+/**
+ * The next frame of `lp`, which must arrive within `ms`; else it rejects with "`what` came in N s"
+ * (the session then closes). Each further piece of a manifest (up to 1 MiB) gets as long as a chunk.
+ */
+async function readWithin (lp: Framed, ms: number, what: string): ReturnType<Framed['read']> {
+  const signal = AbortSignal.timeout(ms)
+  try {
+    return await lp.read({ signal })
+  } catch (err) {
+    if (signal.aborted) throw new Error(`${what} came in ${ms / 1000} s`)
+    throw err
+  }
+}
 
 /** The peer does not have what was asked for. */
 export class NotHeldError extends Error {
@@ -21,27 +37,18 @@ type Pending = { kind: 'get' | 'have' | 'manifest', resolve: (v: unknown) => voi
 export class PeerSession {
   readonly peer: string
   private stream: Stream | undefined
-  private lp: ReturnType<typeof framedStream> | undefined
+  private lp: Framed | undefined
   private readonly pending: Pending[] = []
   /** Requests not written yet (written together at the end of the current run). */
   private outbox: Uint8Array[] = []
   private closed: Error | undefined
   private reading = false
-  /** When a request was last made or a frame last came in (Date.now()). */
-  private lastActivity = Date.now()
-  private frames = 0
 
   constructor (peer: string) {
     this.peer = peer
   }
 
   get inFlight (): number { return this.pending.length }
-
-  /** Milliseconds since a request was last made or a frame last came in. */
-  get idleMs (): number { return Date.now() - this.lastActivity }
-
-  /** Frames received so far. */
-  get framesIn (): number { return this.frames }
 
   async open (node: MeshLibp2p, signal?: AbortSignal): Promise<void> {
     const s = AbortSignal.any([AbortSignal.timeout(SETUP_TIMEOUT_MS), ...(signal ? [signal] : [])])
@@ -60,7 +67,6 @@ export class PeerSession {
   private request<T> (kind: Pending['kind'], msg: object): Promise<T> {
     if (this.closed || !this.lp) return Promise.reject(this.closed ?? new Error('session not open'))
     const p = new Promise<T>((resolve, reject) => this.pending.push({ kind, resolve: resolve as (v: unknown) => void, reject }))
-    this.lastActivity = Date.now()
     if (this.outbox.push(encodeJson(msg)) === 1) queueMicrotask(() => this.flush())
     if (!this.reading) void this.readLoop()
     return p
@@ -78,10 +84,9 @@ export class PeerSession {
     const lp = this.lp!
     try {
       while (this.pending.length > 0 && !this.closed) {
-        const reply: ChunkReply = parseChunkReply((await lp.read()).subarray())
-        this.lastActivity = Date.now()
-        this.frames++
         const p = this.pending[0]
+        // a manifest's answer must start within SETUP_TIMEOUT_MS (a chunk's wait is bounded by the fetcher)
+        const reply: ChunkReply = parseChunkReply((p.kind === 'manifest' ? await readWithin(lp, SETUP_TIMEOUT_MS, 'no answer to the manifest request') : await lp.read()).subarray())
         if (!reply.ok) {
           this.pending.shift()
           p.reject(new NotHeldError(reply.message))
@@ -99,7 +104,11 @@ export class PeerSession {
           if (size < 0 || size > MANIFEST_MAX_BYTES) throw new BadSwarmMessageError(`manifest of ${size} bytes`)
           const parts: Uint8Array[] = []
           let got = 0
-          while (got < size) { const f = (await lp.read()).subarray(); parts.push(f); got += f.byteLength; this.lastActivity = Date.now(); this.frames++ }
+          while (got < size) {
+            const f = (await readWithin(lp, REQUEST_TIMEOUT_MS, 'no further part of the manifest')).subarray()
+            parts.push(f)
+            got += f.byteLength
+          }
           if (got !== size) throw new BadSwarmMessageError('manifest longer than announced')
           this.pending.shift()
           p.resolve(Buffer.concat(parts))
@@ -120,6 +129,7 @@ export class PeerSession {
     return this.request('get', { v: 1, op: 'get', hash })
   }
 
+  /** A manifest: its answer must start within SETUP_TIMEOUT_MS, and each further piece come within REQUEST_TIMEOUT_MS. */
   manifest (id: string): Promise<Buffer> {
     return this.request('manifest', { v: 1, op: 'manifest', id })
   }
