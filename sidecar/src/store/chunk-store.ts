@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeSync, close as fsClose } from 'node:fs'
+import { closeSync, existsSync, fstatSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeSync, close as fsClose } from 'node:fs'
 import { unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
@@ -7,7 +7,7 @@ import { CorruptChunkError, diskError } from './errors.ts'
 import { byteLength } from './fs-calls.ts'
 import { GatheredIo } from './gathered-io.ts'
 import { ADD, DROP, decodeRecords, encodeRecords, listPacks, packPaths, type PackRecord } from './pack-file.ts'
-import { COMPACT_MIN_DEAD_BYTES, PACK_MAX_BYTES } from './constants.ts'
+import { COMPACT_MIN_DEAD_BYTES, OPEN_LINKED_FILES, PACK_MAX_BYTES } from './constants.ts'
 
 interface Pack {
   seq: number
@@ -28,7 +28,19 @@ interface Pack {
   /** Reads and writes in flight on `fd` (it is closed only when none is). */
   busy: number
   removed: boolean
+  /** A linked pack (`<seq>.link`, see pack-file.ts): a file of an output tree, never written by the store. */
+  linked: boolean
+  /** Linked: a fetch is still writing the file (its changes are the store's own until `seal`). */
+  writing: boolean
+  /**
+   * Linked: the file's ctime and size when its chunks were last known to be what the records say
+   * (undefined: not looked at since the store was opened; its chunks are hashed on first read anyway).
+   */
+  stamp: string | undefined
 }
+
+/** A file of an output tree linked into the store (ChunkStore.linkFile). */
+export type LinkedFile = number
 
 interface Location { pack: Pack, offset: number, size: number }
 
@@ -53,6 +65,8 @@ export class ChunkStore {
   private readonly verified = new Set<string>()
   /** Puts in progress, by hash (a second put of the same chunk waits for the first). */
   private readonly putting = new Map<string, Promise<boolean>>()
+  /** Linked packs with a descriptor open, least recently opened first. */
+  private readonly linkedOpen = new Set<Pack>()
   private total = 0
   private nextSeq = 1
   private current: Pack | undefined
@@ -72,7 +86,10 @@ export class ChunkStore {
   /** Reads one pack's index; drops a torn tail and packs with nothing left in them. */
   private loadPack (seq: number): void {
     this.nextSeq = Math.max(this.nextSeq, seq + 1)
-    const { data, idx } = packPaths(this.packDir, seq)
+    const paths = packPaths(this.packDir, seq)
+    const linked = existsSync(paths.link)
+    const { idx } = paths
+    const data = linked ? paths.link : paths.data
     let size: number
     try { size = statSync(data).size } catch {
       rmSync(idx, { force: true })
@@ -82,7 +99,7 @@ export class ChunkStore {
     try { raw = readFileSync(idx) } catch { raw = Buffer.alloc(0) }
     const { records, validBytes } = decodeRecords(raw)
     if (validBytes < raw.byteLength) truncateSync(idx, validBytes)
-    const pack: Pack = { seq, data, idx, size, live: 0, hashes: new Set(), fd: undefined, idxFd: undefined, reads: undefined, writes: undefined, busy: 0, removed: false }
+    const pack: Pack = { seq, data, idx, size, live: 0, hashes: new Set(), fd: undefined, idxFd: undefined, reads: undefined, writes: undefined, busy: 0, removed: false, linked, writing: false, stamp: undefined }
     for (const r of records) {
       if (r.kind === ADD) {
         // bytes past the end (a power loss cut the pack) or a second copy (a compaction cut short)
@@ -126,9 +143,85 @@ export class ChunkStore {
   private newPack (): Pack {
     const seq = this.nextSeq++
     const { data, idx } = packPaths(this.packDir, seq)
-    const pack: Pack = { seq, data, idx, size: 0, live: 0, hashes: new Set(), fd: openSync(data, 'wx+', 0o600), idxFd: openSync(idx, 'a', 0o600), reads: undefined, writes: undefined, busy: 0, removed: false }
+    const pack: Pack = { seq, data, idx, size: 0, live: 0, hashes: new Set(), fd: openSync(data, 'wx+', 0o600), idxFd: openSync(idx, 'a', 0o600), reads: undefined, writes: undefined, busy: 0, removed: false, linked: false, writing: false, stamp: undefined }
     this.packs.set(seq, pack)
     return pack
+  }
+
+  /**
+   * Links a file a fetch is about to write (in its output tree) into the store, as a linked pack (see
+   * pack-file.ts), so that the chunks written there need not be copied into a pack as well: `adopt`
+   * records each one once its bytes are in the file, and `seal` ends the writing. Undefined when the
+   * file cannot be hard-linked here (another filesystem, or one without hard links): the caller then
+   * stores copies (`put`).
+   */
+  linkFile (path: string): LinkedFile | undefined {
+    const seq = this.nextSeq++
+    const { link, idx } = packPaths(this.packDir, seq)
+    try { linkSync(path, link) } catch { return undefined }
+    const pack: Pack = { seq, data: link, idx, size: 0, live: 0, hashes: new Set(), fd: undefined, idxFd: undefined, reads: undefined, writes: undefined, busy: 0, removed: false, linked: true, writing: true, stamp: undefined }
+    this.packs.set(seq, pack)
+    return seq
+  }
+
+  /**
+   * Records chunk `hash` at `offset` of a linked file, whose bytes there were written (after being
+   * verified) by this process. False when the store has the chunk already, or the linked file is gone
+   * (the caller then stores a copy).
+   */
+  adopt (hash: string, file: LinkedFile, offset: number, size: number): boolean {
+    const pack = this.packs.get(file)
+    if (pack?.linked !== true || !pack.writing || this.locations.has(hash) || this.putting.has(hash)) return false
+    try {
+      appendAll(this.indexFd(pack), encodeRecords([{ kind: ADD, hash, offset, size }]))
+    } catch (err) {
+      throw diskError(err, `the store's record of chunk ${hash}`)
+    }
+    pack.size = Math.max(pack.size, offset + size)
+    this.register(hash, { pack, offset, size })
+    this.verified.add(hash)
+    return true
+  }
+
+  /**
+   * The fetch has stopped writing a linked file (its tree was committed or discarded): from now on a
+   * change to the file (its ctime or size differs from now) makes its chunks be hashed again when read.
+   * A linked file that got no chunk is unlinked.
+   */
+  async seal (file: LinkedFile): Promise<void> {
+    const pack = this.packs.get(file)
+    if (pack?.linked !== true || !pack.writing) return
+    pack.writing = false
+    if (pack.hashes.size === 0) { await this.removePack(pack); return }
+    try { pack.stamp = stampOf(statSync(pack.data, { bigint: true })) } catch { pack.stamp = undefined }
+    if (pack.busy === 0) this.closeLinked(pack)
+  }
+
+  /** A pack's index, opened for appends if it is not. */
+  private indexFd (pack: Pack): number {
+    return pack.idxFd ?? (pack.idxFd = pack.linked ? this.openLinked(pack, () => openSync(pack.idx, 'a', 0o600)) : openSync(pack.idx, 'a', 0o600))
+  }
+
+  /**
+   * Opens a descriptor of a linked pack, closing those of idle linked packs past OPEN_LINKED_FILES (a
+   * store can hold thousands of them; packs proper are few and keep theirs).
+   */
+  private openLinked (pack: Pack, open: () => number): number {
+    const fd = open()
+    this.linkedOpen.delete(pack)
+    this.linkedOpen.add(pack)
+    for (const p of this.linkedOpen) {
+      if (this.linkedOpen.size <= OPEN_LINKED_FILES) break
+      if (p !== pack && p.busy === 0) this.closeLinked(p)
+    }
+    return fd
+  }
+
+  private closeLinked (p: Pack): void {
+    for (const d of [p.fd, p.idxFd]) if (d !== undefined) fsClose(d, () => {})
+    p.fd = undefined
+    p.idxFd = undefined
+    this.linkedOpen.delete(p)
   }
 
   has (hash: string): boolean {
@@ -234,10 +327,14 @@ export class ChunkStore {
     const { pack } = at
     pack.busy++
     try {
-      pack.reads ??= GatheredIo.reads(() => (pack.fd ??= openSync(pack.data, 'r')))
+      pack.reads ??= GatheredIo.reads(() => pack.fd ?? (pack.linked ? (pack.fd = this.openLinked(pack, () => openSync(pack.data, 'r'))) : (pack.fd = openSync(pack.data, 'r'))))
       await pack.reads.run(at.offset, [bytes])
+      // after the read: a change to the file made before the read or during it shows in its ctime
+      if (pack.linked && !pack.writing) this.checkStamp(pack)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ESHORT') throw err
+      // a linked file the user truncated or made unreadable lost its chunks like a damaged pack
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'ESHORT' && !(pack.linked && (code === 'EACCES' || code === 'EPERM'))) throw err
       short = true
     } finally {
       pack.busy--
@@ -249,6 +346,18 @@ export class ChunkStore {
     }
     this.verified.add(hash)
     return bytes
+  }
+
+  /**
+   * A linked file whose ctime or size changed since it was last looked at (the user wrote to it): its
+   * chunks are no longer taken as verified, so each is hashed before it is used, and a changed one is
+   * deleted like a damaged one.
+   */
+  private checkStamp (pack: Pack): void {
+    const now = stampOf(fstatSync(pack.fd!, { bigint: true }))
+    if (now === pack.stamp) return
+    if (pack.stamp !== undefined) for (const h of pack.hashes) this.verified.delete(h)
+    pack.stamp = now
   }
 
   /** Hashes one chunk from disk; false (and the chunk deleted) when it does not match. */
@@ -268,11 +377,10 @@ export class ChunkStore {
     if (at === undefined) return
     this.forget(hash, at)
     const { pack } = at
-    if (pack.hashes.size === 0 && pack !== this.current) await this.removePack(pack)
+    if (pack.hashes.size === 0 && pack !== this.current && !pack.writing) await this.removePack(pack)
     else {
       try {
-        pack.idxFd ??= openSync(pack.idx, 'a', 0o600)
-        appendAll(pack.idxFd, encodeRecords([{ kind: DROP, hash, offset: at.offset, size: at.size }]))
+        appendAll(this.indexFd(pack), encodeRecords([{ kind: DROP, hash, offset: at.offset, size: at.size }]))
       } catch { /* the chunk is gone for this process; a full disk may bring it back after a restart (it is still valid) */ }
     }
     this.compactLater()
@@ -290,6 +398,7 @@ export class ChunkStore {
     if (pack.removed) return
     pack.removed = true
     this.packs.delete(pack.seq)
+    this.linkedOpen.delete(pack)
     if (this.current === pack) this.current = undefined
     this.closeIfUnused(pack)
     await unlink(pack.idx).catch(() => {})
@@ -303,10 +412,10 @@ export class ChunkStore {
     pack.idxFd = undefined
   }
 
-  /** Dead bytes in packs other than the current one. */
+  /** Dead bytes in packs other than the current one (a linked file's other bytes are the user's). */
   get deadBytes (): number {
     let dead = 0
-    for (const p of this.packs.values()) if (p !== this.current) dead += p.size - p.live
+    for (const p of this.packs.values()) if (p !== this.current && !p.linked) dead += p.size - p.live
     return dead
   }
 
@@ -320,7 +429,7 @@ export class ChunkStore {
 
   /** Copies the live chunks of packs that are at least half dead into the current pack, then deletes them. */
   async compact (): Promise<void> {
-    const victims = [...this.packs.values()].filter(p => p !== this.current && p.live * 2 <= p.size)
+    const victims = [...this.packs.values()].filter(p => p !== this.current && !p.linked && p.live * 2 <= p.size)
     for (const p of victims) {
       for (const hash of [...p.hashes]) {
         const at = this.locations.get(hash)
@@ -349,6 +458,8 @@ export class ChunkStore {
     this.current = undefined
   }
 }
+
+const stampOf = (st: { ctimeNs: bigint, size: bigint }): string => `${st.ctimeNs}:${st.size}`
 
 /** Appends `b` to a file opened with O_APPEND (synchronously: index records are small). */
 function appendAll (fd: number, b: Buffer): void {

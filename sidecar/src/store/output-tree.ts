@@ -1,12 +1,12 @@
 import { mkdir, symlink, chmod, rename, rm, rmdir, stat, readdir } from 'node:fs/promises'
 import { dirname, join, basename } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import type { ChunkStore } from './chunk-store.ts'
+import type { ChunkStore, LinkedFile } from './chunk-store.ts'
 import type { Manifest } from './manifest.ts'
 import { CorruptChunkError, diskError } from './errors.ts'
-import { openFd, closeFd } from './fs-calls.ts'
+import { openFd, closeFd, byteLength } from './fs-calls.ts'
 import { GatheredIo } from './gathered-io.ts'
-import { OPEN_OUTPUT_FILES, STORE_COPY_CONCURRENCY } from './constants.ts'
+import { LINK_MIN_FILE_BYTES, OPEN_OUTPUT_FILES, STORE_COPY_CONCURRENCY } from './constants.ts'
 
 /** The output path is taken (exists and is not an empty directory). */
 export class OutputExistsError extends Error {
@@ -59,12 +59,19 @@ interface OpenFile { fd: Promise<number>, writes: GatheredIo, users: number }
  * place once every chunk is written, so `out` appears whole or not at all (a full disk or a cancel
  * leaves nothing: `discard`). The manifest was checked by parseManifest (no path or link leaves the
  * tree).
+ *
+ * Given the store, the tree links its larger files into it (ChunkStore.linkFile): a chunk written to a
+ * linked file is recorded there by the store (`adopt`) instead of being copied into a pack, so a
+ * fetched byte is written once. `keepsInStore` says which chunks that holds for.
  */
 export class OutputTree {
   private readonly manifest: Manifest
   private readonly out: string
   private readonly tmp: string
-  private readonly files: Array<{ path: string, mode: number }> = []
+  private readonly files: Array<{ path: string, mode: number, size: number }> = []
+  private readonly store: ChunkStore | undefined
+  /** Linked files by file index. */
+  private readonly linked = new Map<number, LinkedFile>()
   private readonly places = new Map<string, Placement[]>()
   /** Distinct chunks not written yet. */
   private readonly unwritten = new Set<string>()
@@ -72,13 +79,14 @@ export class OutputTree {
   private readonly open = new Map<number, OpenFile>()
   private discarded = false
 
-  private constructor (m: Manifest, out: string) {
+  private constructor (m: Manifest, out: string, store: ChunkStore | undefined) {
     this.manifest = m
     this.out = out
+    this.store = store
     this.tmp = join(dirname(out), `${tempPrefix(out)}${process.pid}-${randomBytes(4).toString('hex')}.tmp`)
     for (const e of m.entries) {
       if (e.type !== 'file') continue
-      const file = this.files.push({ path: join(this.tmp, e.path), mode: e.mode }) - 1
+      const file = this.files.push({ path: join(this.tmp, e.path), mode: e.mode, size: e.size }) - 1
       let offset = 0
       for (const [hash, size] of e.chunks) {
         let at = this.places.get(hash)
@@ -90,15 +98,19 @@ export class OutputTree {
   }
 
   /**
-   * Checks `out` is free and creates the temp tree: directories, symlinks and empty files. Temp trees
-   * for `out` left by a process that is gone (a sidecar killed in the middle of a fetch) are removed.
+   * Checks `out` is free and creates the temp tree: directories, symlinks and empty files, the larger
+   * ones linked into `store` when given (and the filesystem allows). Temp trees for `out` left by a
+   * process that is gone (a sidecar killed in the middle of a fetch) are removed; the chunks it wrote
+   * to linked files stay in the store.
    */
-  static async create (m: Manifest, out: string, signal?: AbortSignal): Promise<OutputTree> {
+  static async create (m: Manifest, out: string, signal?: AbortSignal, store?: ChunkStore): Promise<OutputTree> {
     await checkOutput(out)
     await removeStaleTempTrees(out)
-    const t = new OutputTree(m, out)
+    const t = new OutputTree(m, out, store)
+    let linkable = store !== undefined
     try {
       await mkdir(t.tmp, { mode: 0o700 })
+      let file = 0
       for (const e of m.entries) {
         signal?.throwIfAborted()
         const p = join(t.tmp, e.path)
@@ -106,7 +118,16 @@ export class OutputTree {
         else {
           await mkdir(dirname(p), { recursive: true })
           if (e.type === 'symlink') await symlink(e.target, p)
-          else await closeFd(await openFd(p, 'wx'))
+          else {
+            await closeFd(await openFd(p, 'wx'))
+            // the store must be able to read it back (a file without the owner's read bit is copied)
+            if (linkable && e.size >= LINK_MIN_FILE_BYTES && (e.mode & 0o400) !== 0) {
+              const seq = store!.linkFile(p)
+              if (seq === undefined) linkable = false // another filesystem: none will link
+              else t.linked.set(file, seq)
+            }
+            file++
+          }
         }
       }
     } catch (err) {
@@ -128,7 +149,21 @@ export class OutputTree {
     return this.unwritten.size === 0
   }
 
-  /** Writes one chunk (given as parts, e.g. as it came off the network) to every place it has in the tree. */
+  /** Where the chunk goes in a linked file, if it goes to one. */
+  private linkedPlace (hash: string): Placement | undefined {
+    if (this.linked.size === 0) return undefined
+    return this.places.get(hash)?.find(([file]) => this.linked.has(file))
+  }
+
+  /** Writing the chunk here also keeps it in the store (it goes to a linked file), unless that file is gone. */
+  keepsInStore (hash: string): boolean {
+    return this.linkedPlace(hash) !== undefined
+  }
+
+  /**
+   * Writes one chunk (given as parts, e.g. as it came off the network; verified) to every place it has
+   * in the tree, and has the store record it in a linked file it went to.
+   */
   async write (hash: string, parts: readonly Uint8Array[]): Promise<void> {
     const at = this.places.get(hash)
     if (at === undefined) throw new Error(`chunk ${hash} is not part of this tree`)
@@ -136,6 +171,8 @@ export class OutputTree {
       await Promise.all(at.map(([file, offset]) => this.writeAt(file, parts, offset)))
     } catch (err) { throw diskError(err, this.out) }
     this.unwritten.delete(hash)
+    const place = this.linkedPlace(hash)
+    if (place !== undefined && !this.store!.has(hash)) this.store!.adopt(hash, this.linked.get(place[0])!, place[1], byteLength(parts))
   }
 
   private async writeAt (file: number, parts: readonly Uint8Array[], offset: number): Promise<void> {
@@ -203,16 +240,25 @@ export class OutputTree {
       await chmod(this.tmp, 0o755)
       await rmdir(this.out).catch(() => {}) // an empty directory the user made for it
       await rename(this.tmp, this.out)
+      await this.sealLinked()
     } catch (err) {
       await this.discard()
       throw diskError(err, this.out)
     }
   }
 
-  /** Removes the temp tree (after a failure or a cancel). */
+  /** Removes the temp tree (after a failure or a cancel); what linked files got stays in the store. */
   async discard (): Promise<void> {
     this.discarded = true
     await this.closeIdle(0).catch(() => {})
     await rm(this.tmp, { recursive: true, force: true }).catch(() => {})
+    await this.sealLinked()
+  }
+
+  /** Tells the store the tree's linked files are written (from now on a change to one is the user's). */
+  private async sealLinked (): Promise<void> {
+    const linked = [...this.linked.values()]
+    this.linked.clear()
+    for (const seq of linked) await this.store!.seal(seq)
   }
 }

@@ -8,6 +8,11 @@ import { join } from 'node:path'
  * process leaves at worst unindexed bytes at the end of a pack (dead space) and a torn last record
  * (cut off when the index is loaded).
  *
+ * A linked pack (`packs/<seq>.link`, with its `<seq>.idx`) is a hard link to a file a fetch wrote in an
+ * output tree: its records say where in that file the fetch wrote each chunk, so the chunk is on disk
+ * once, not also copied into a pack. The store never writes it; the user may change or replace the file
+ * (see chunk-store.ts for how that is noticed).
+ *
  * Record (48 bytes): SHA-256 (32) | offset u64 LE (8) | size u32 LE (4) | kind u8 (1 add, 2 drop) |
  * 3 zero bytes.
  */
@@ -22,16 +27,16 @@ export interface PackRecord {
   size: number
 }
 
-export const packPaths = (dir: string, seq: number): { data: string, idx: string } => {
+export const packPaths = (dir: string, seq: number): { data: string, link: string, idx: string } => {
   const base = join(dir, String(seq).padStart(8, '0'))
-  return { data: `${base}.pack`, idx: `${base}.idx` }
+  return { data: `${base}.pack`, link: `${base}.link`, idx: `${base}.idx` }
 }
 
-/** Sequence numbers of the packs in `dir` (from either of their two files), ascending. */
+/** Sequence numbers of the packs in `dir` (from any of their files), ascending. */
 export function listPacks (dir: string): number[] {
   const seqs = new Set<number>()
   for (const name of readdirSync(dir)) {
-    const m = /^(\d{8})\.(pack|idx)$/.exec(name)
+    const m = /^(\d{8})\.(pack|link|idx)$/.exec(name)
     if (m) seqs.add(Number(m[1]))
   }
   return [...seqs].sort((a, b) => a - b)

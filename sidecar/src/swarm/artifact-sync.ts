@@ -343,7 +343,7 @@ export class ArtifactSync {
         t.chunksDone = have.length
         t.bytesDone = have.reduce((n, c) => n + c[1], 0)
         this.announcer?.changed()
-        const tree = await OutputTree.create(manifest, out, t.signal)
+        const tree = await OutputTree.create(manifest, out, t.signal, this.store.chunks)
         try {
           await fetchIntoTree(tree, this.store, {
             node: mesh.libp2p,

@@ -6,15 +6,18 @@ import { Fetcher, type FetcherInit } from './fetcher.ts'
 const MAX_ROUNDS = 3
 
 /**
- * Fills an output tree while fetching: every verified chunk goes to the store and to its places in the
- * tree at once, from the same buffers, as it arrives; chunks that were already in the store are copied
+ * Fills an output tree while fetching: every verified chunk goes to its places in the tree and into the
+ * store as it arrives (recorded where the tree wrote it when that is a linked file, else copied into a
+ * pack at the same time, from the same buffers); chunks that were already in the store are copied
  * into the tree meanwhile. When the tree is complete nothing is left to do but rename it into place
  * (no read-back pass after the transfer). A chunk the store finds damaged while it is copied is deleted
  * there and fetched in another round. The first failure (full disk, no holders, cancel) ends both.
  */
 export async function fetchIntoTree (tree: OutputTree, store: ArtifactStore, init: Omit<FetcherInit, 'keep' | 'signal'>): Promise<void> {
   const keep = async (hash: string, parts: readonly Uint8Array[]): Promise<void> => {
-    await Promise.all([store.chunks.put(hash, parts, true), tree.write(hash, parts)])
+    if (tree.keepsInStore(hash)) await tree.write(hash, parts) // the store records it where the tree wrote it
+    else await Promise.all([store.chunks.put(hash, parts, true), tree.write(hash, parts)])
+    if (!store.chunks.has(hash)) await store.chunks.put(hash, parts, true) // its linked file was gone
   }
   for (let round = 1; !tree.complete; round++) {
     if (round > MAX_ROUNDS) throw new Error(`${tree.missing().length} chunk(s) of the tree could not be written`)
