@@ -8,7 +8,7 @@ import { PeerSession, NotHeldError } from './peer-session.ts'
 import { RateLimiter } from './rate-limit.ts'
 import { DeliveryRate } from './delivery-rate.ts'
 import type { TransferState, PeerProgress } from './transfer.ts'
-import { IN_FLIGHT_BYTES, INITIAL_IN_FLIGHT_BYTES, MAX_DEPTH, MIN_IN_FLIGHT_BYTES, PENDING_WRITE_BYTES, PIPELINE_SECONDS, REFILL_SHARE, REFRESH_MS, REQUEST_TIMEOUT_MS, STALL_TIMEOUT_MS } from './constants.ts'
+import { ENDGAME_MIN_GAIN_S, IN_FLIGHT_BYTES, INITIAL_IN_FLIGHT_BYTES, MAX_DEPTH, MIN_IN_FLIGHT_BYTES, PENDING_WRITE_BYTES, PIPELINE_SECONDS, REFILL_SHARE, REFRESH_MS, REQUEST_TIMEOUT_MS, STALL_TIMEOUT_MS } from './constants.ts'
 import type { Logger } from '../log/logger.ts'
 
 /** A member that announced the artifact. */
@@ -76,8 +76,8 @@ interface PeerState {
  * its measured rate and round trip, nearest peers served first; a peer pulls its next chunk as soon as
  * one arrives, so work splits by each peer's measured rate (LAN peers, being faster, do most of it).
  * Chunks are picked rarest first (fewest holders), in manifest order among equals. When nothing
- * is left to hand out, idle peers duplicate chunks in flight at slower peers (endgame), the first
- * verified copy wins. A failing peer's chunks go back to the pool; a peer that sends a chunk whose
+ * is left to hand out, peers with room duplicate chunks in flight elsewhere that they would bring in
+ * sooner (endgame), the first verified copy wins. A failing peer's chunks go back to the pool; a peer that sends a chunk whose
  * hash does not match is dropped for this fetch.
  */
 export class Fetcher {
@@ -245,13 +245,36 @@ export class Fetcher {
       const i = order[k]
       if (!this.done[i] && !this.inFlight.has(i) && this.holds(p, i)) return i
     }
-    // endgame: duplicate the chunk in flight at the slowest other peer (each chunk at most twice)
+    return this.endgame(p)
+  }
+
+  /**
+   * Endgame (nothing left to hand out): the chunk in flight at another peer that `p` would bring in
+   * soonest before it is due there, if by more than ENDGAME_MIN_GAIN_S. A chunk is due at its peer once
+   * the bytes asked of that peer up to it have come at the peer's rate (it answers in order); `p`
+   * would bring it after what it has in flight, at its own rate, plus its round trip. So a slow peer's
+   * chunks are taken over, and so are the last ones queued at equal peers when some of them ran dry
+   * first (their pipelines end up to PIPELINE_SECONDS apart). Each chunk is asked of two peers at most;
+   * the first verified copy wins.
+   */
+  private endgame (p: PeerState): number | undefined {
+    const rate = p.rate.bytesPerSec
+    if (rate === 0) return undefined
+    const rtt = (p.minRttMs ?? 0) / 1000
     let best: number | undefined
-    let bestRate = Infinity
-    for (const [i, at] of this.inFlight) {
-      if (this.done[i] || at.has(p.holder.peer) || at.size >= 2 || !this.holds(p, i)) continue
-      const r = Math.min(...[...at].map(id => this.peers.get(id)?.rate.bytesPerSec ?? 0))
-      if (r < bestRate && r < p.rate.bytesPerSec * 0.75) { best = i; bestRate = r }
+    let bestGain = ENDGAME_MIN_GAIN_S
+    for (const q of this.peers.values()) {
+      if (q === p) continue
+      const qRate = q.rate.bytesPerSec
+      let ahead = 0
+      for (const i of q.inFlight) {
+        const size = this.chunks[i][1]
+        ahead += size
+        const at = this.inFlight.get(i)
+        if (this.done[i] || at === undefined || at.size >= 2 || at.has(p.holder.peer) || !this.holds(p, i)) continue
+        const gain = (qRate === 0 ? Infinity : ahead / qRate) - ((p.inFlightBytes + size) / rate + rtt)
+        if (gain > bestGain) { best = i; bestGain = gain }
+      }
     }
     return best
   }
