@@ -11,11 +11,18 @@ export interface RxPhases {
   steadyMBps: number
   /** Seconds from STEADY_TO of the bytes to the end of the run. */
   tailS: number
+  /**
+   * Of `tailS`, the seconds after LAST_SHARE of the bytes had arrived: what the tool did after the
+   * data was in (writing, renaming, reporting), within one sampling interval.
+   */
+  afterS: number
 }
 
 const START_SHARE = 0.02
 const STEADY_FROM = 0.1
 const STEADY_TO = 0.9
+/** Not 1: the counter also sees the acknowledgements and pings that go on while the tool finishes. */
+const LAST_SHARE = 0.998
 
 /**
  * Samples `read()` (cumulative received bytes, e.g. an interface counter) every `everyMs` until the
@@ -45,11 +52,11 @@ export function watchRxPhases (read: () => number, everyMs = 20): () => RxPhases
       return end
     }
     const from = at(STEADY_FROM); const to = at(STEADY_TO)
-    return { startS: at(START_SHARE), steadyMBps: to > from ? (STEADY_TO - STEADY_FROM) * total / 1e6 / (to - from) : Number.NaN, tailS: end - to }
+    return { startS: at(START_SHARE), steadyMBps: to > from ? (STEADY_TO - STEADY_FROM) * total / 1e6 / (to - from) : Number.NaN, tailS: end - to, afterS: end - at(LAST_SHARE) }
   }
 }
 
-/** "start 0.21 s, steady 47.6 MB/s, tail 0.12 s". */
+/** "start 0.21 s, steady 47.6 MB/s, tail 0.12 s (after the data 0.02 s)". */
 export function describePhases (p: RxPhases | undefined): string {
-  return p ? `start ${p.startS.toFixed(2)} s, steady ${p.steadyMBps.toFixed(1)} MB/s, tail ${p.tailS.toFixed(2)} s` : '—'
+  return p ? `start ${p.startS.toFixed(2)} s, steady ${p.steadyMBps.toFixed(1)} MB/s, tail ${p.tailS.toFixed(2)} s (after the data ${p.afterS.toFixed(2)} s)` : '—'
 }

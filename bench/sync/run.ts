@@ -175,9 +175,9 @@ if (lan) {
     md.push(lan.description, '', '| scenario | aria2c MB/s | MeshLink MB/s | ratio (of medians) | byte-exact | notes |', '|---|---|---|---|---|---|')
     for (const [k, c] of Object.entries(lan.scenarios)) md.push(`| ${k} | ${range(c.aria2c)} | ${range(c.meshlink)} | ${fmt(c.ratioOfMedians)} | ${c.allVerified} | ${c.notes.join('; ')} |`)
     const cores = (m: LanRun['machine']): string => m ? `${m.busyPct.toFixed(0)} (${m.userPct.toFixed(0)} / ${m.systemPct.toFixed(0)} / ${m.softirqPct.toFixed(0)})` : '–'
-    md.push('', 'Per run (cores: % of both cores busy during the run, split user / system / softirq; every process of the LAN runs on them. received: from the downloader\'s eth0 byte counter, the time until 2 % of the bytes had arrived, the rate from 10 % to 90 %, and the time after 90 %):', '',
-      '| scenario | tool | round | MB/s | s | cores % | received: start s / steady MB/s / tail s | detail |', '|---|---|---|---|---|---|---|---|',
-      ...lan.runs.map(r => `| ${r.scenario} | ${r.tool} | ${r.round} | ${fmt(r.MBps)} | ${r.seconds.toFixed(2)} | ${cores(r.machine)} | ${r.phases ? `${r.phases.startS.toFixed(2)} / ${fmt(r.phases.steadyMBps)} / ${r.phases.tailS.toFixed(2)}` : '–'} | ${r.detail} |`), '')
+    md.push('', 'Per run (cores: % of both cores busy during the run, split user / system / softirq; every process of the LAN runs on them. received: from the downloader\'s eth0 byte counter, the time until 2 % of the bytes had arrived, the rate from 10 % to 90 %, the time after 90 %, and of that the time after 99.8 % had arrived, when the tool finished its work with the data in):', '',
+      '| scenario | tool | round | MB/s | s | cores % | received: start s / steady MB/s / tail s (after the data) | detail |', '|---|---|---|---|---|---|---|---|',
+      ...lan.runs.map(r => `| ${r.scenario} | ${r.tool} | ${r.round} | ${fmt(r.MBps)} | ${r.seconds.toFixed(2)} | ${cores(r.machine)} | ${r.phases ? `${r.phases.startS.toFixed(2)} / ${fmt(r.phases.steadyMBps)} / ${r.phases.tailS.toFixed(2)} (${r.phases.afterS.toFixed(2)})` : '–'} | ${r.detail} |`), '')
   }
 }
 if (incremental) {
