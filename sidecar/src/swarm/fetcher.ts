@@ -77,8 +77,8 @@ interface PeerState {
  * one arrives, so work splits by each peer's measured rate (LAN peers, being faster, do most of it).
  * Chunks are picked rarest first (fewest holders), in manifest order among equals. When nothing
  * is left to hand out, peers with room duplicate chunks in flight elsewhere that they would bring in
- * sooner (endgame), the first verified copy wins. A failing peer's chunks go back to the pool; a peer that sends a chunk whose
- * hash does not match is dropped for this fetch.
+ * sooner (endgame), the first verified copy wins. A failing peer's chunks go back to the pool; a
+ * peer that sends a chunk whose hash does not match is dropped for this fetch.
  */
 export class Fetcher {
   private readonly init: FetcherInit
