@@ -199,15 +199,17 @@ export class ChunkStore {
 
   /** A pack's index, opened for appends if it is not. */
   private indexFd (pack: Pack): number {
-    return pack.idxFd ?? (pack.idxFd = pack.linked ? this.openLinked(pack, () => openSync(pack.idx, 'a', 0o600)) : openSync(pack.idx, 'a', 0o600))
+    return (pack.idxFd ??= this.openFile(pack, pack.idx, 'a'))
   }
 
   /**
-   * Opens a descriptor of a linked pack, closing those of idle linked packs past OPEN_LINKED_FILES (a
-   * store can hold thousands of them; packs proper are few and keep theirs).
+   * Opens one of a pack's files. For a linked pack, descriptors of idle linked packs past
+   * OPEN_LINKED_FILES are closed (a store can hold thousands of them; packs proper are few and keep
+   * theirs).
    */
-  private openLinked (pack: Pack, open: () => number): number {
-    const fd = open()
+  private openFile (pack: Pack, path: string, flags: string): number {
+    const fd = openSync(path, flags, 0o600)
+    if (!pack.linked) return fd
     this.linkedOpen.delete(pack)
     this.linkedOpen.add(pack)
     for (const p of this.linkedOpen) {
@@ -327,7 +329,7 @@ export class ChunkStore {
     const { pack } = at
     pack.busy++
     try {
-      pack.reads ??= GatheredIo.reads(() => pack.fd ?? (pack.linked ? (pack.fd = this.openLinked(pack, () => openSync(pack.data, 'r'))) : (pack.fd = openSync(pack.data, 'r'))))
+      pack.reads ??= GatheredIo.reads(() => (pack.fd ??= this.openFile(pack, pack.data, 'r')))
       await pack.reads.run(at.offset, [bytes])
       // after the read: a change to the file made before the read or during it shows in its ctime
       if (pack.linked && !pack.writing) this.checkStamp(pack)

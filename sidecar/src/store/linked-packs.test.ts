@@ -35,15 +35,9 @@ async function source (dir: string): Promise<{ src: string, from: ChunkStore, ma
   return { src, from, manifest: parseManifest(r.bytes, r.id).manifest }
 }
 
-/** What fetch-into-tree does with each verified chunk: into the tree, and into the store unless the tree keeps it there. */
-async function keep (tree: OutputTree, store: ChunkStore, hash: string, bytes: Buffer): Promise<void> {
-  if (tree.keepsInStore(hash)) await tree.write(hash, [bytes])
-  else await Promise.all([store.put(hash, bytes, true), tree.write(hash, [bytes])])
-}
-
 async function fetchAll (manifest: Manifest, from: ChunkStore, out: string, store: ChunkStore, hashes = uniqueChunks(manifest).map(([h]) => h)): Promise<OutputTree> {
   const tree = await OutputTree.create(manifest, out, undefined, store)
-  for (const h of hashes) await keep(tree, store, h, await from.read(h))
+  for (const h of hashes) await tree.write(h, [await from.read(h)]) // into the tree, and kept in `store`
   return tree
 }
 
@@ -141,7 +135,7 @@ test('output on another filesystem than the store: chunks are copied into packs 
   const out = join(b, 'out')
   const tree = await OutputTree.create(manifest, out, undefined, store)
   assert.equal(uniqueChunks(manifest).some(([h]) => tree.keepsInStore(h)), false, 'nothing can be linked across filesystems')
-  for (const [h] of uniqueChunks(manifest)) await keep(tree, store, h, await from.read(h))
+  for (const [h] of uniqueChunks(manifest)) await tree.write(h, [await from.read(h)])
   await tree.commit()
   assert.deepEqual(await treeDigest(out), await treeDigest(src))
   assert.equal(packFiles(storeDir).filter(f => f.endsWith('.link')).length, 0)

@@ -60,16 +60,18 @@ interface OpenFile { fd: Promise<number>, writes: GatheredIo, users: number }
  * leaves nothing: `discard`). The manifest was checked by parseManifest (no path or link leaves the
  * tree).
  *
- * Given the store, the tree links its larger files into it (ChunkStore.linkFile): a chunk written to a
- * linked file is recorded there by the store (`adopt`) instead of being copied into a pack, so a
- * fetched byte is written once. `keepsInStore` says which chunks that holds for.
+ * Given the store, the tree keeps every chunk it writes there too. It links its larger files into the
+ * store (ChunkStore.linkFile): a chunk written to a linked file is recorded there by the store
+ * (`adopt`) instead of being copied into a pack, so a fetched byte is written once. `keepsInStore`
+ * says which chunks that holds for.
  */
 export class OutputTree {
   private readonly manifest: Manifest
   private readonly out: string
   private readonly tmp: string
   private readonly files: Array<{ path: string, mode: number, size: number }> = []
-  private readonly store: ChunkStore | undefined
+  /** Where the chunks it writes are kept too (see `write`). */
+  readonly store: ChunkStore | undefined
   /** Linked files by file index. */
   private readonly linked = new Map<number, LinkedFile>()
   private readonly places = new Map<string, Placement[]>()
@@ -107,10 +109,8 @@ export class OutputTree {
     await checkOutput(out)
     await removeStaleTempTrees(out)
     const t = new OutputTree(m, out, store)
-    let linkable = store !== undefined
     try {
       await mkdir(t.tmp, { mode: 0o700 })
-      let file = 0
       for (const e of m.entries) {
         signal?.throwIfAborted()
         const p = join(t.tmp, e.path)
@@ -118,23 +118,30 @@ export class OutputTree {
         else {
           await mkdir(dirname(p), { recursive: true })
           if (e.type === 'symlink') await symlink(e.target, p)
-          else {
-            await closeFd(await openFd(p, 'wx'))
-            // the store must be able to read it back (a file without the owner's read bit is copied)
-            if (linkable && e.size >= LINK_MIN_FILE_BYTES && (e.mode & 0o400) !== 0) {
-              const seq = store!.linkFile(p)
-              if (seq === undefined) linkable = false // another filesystem: none will link
-              else t.linked.set(file, seq)
-            }
-            file++
-          }
+          else await closeFd(await openFd(p, 'wx'))
         }
       }
+      t.linkLarger()
     } catch (err) {
       await t.discard()
       throw diskError(err, out)
     }
     return t
+  }
+
+  /**
+   * Links the files of LINK_MIN_FILE_BYTES or more into the store, if the tree has one; the first that
+   * cannot be linked ends it (another filesystem: none will). The store must be able to read them
+   * back, so a file without the owner's read bit is copied instead.
+   */
+  private linkLarger (): void {
+    if (this.store === undefined) return
+    for (const [file, f] of this.files.entries()) {
+      if (f.size < LINK_MIN_FILE_BYTES || (f.mode & 0o400) === 0) continue
+      const seq = this.store.linkFile(f.path)
+      if (seq === undefined) return
+      this.linked.set(file, seq)
+    }
   }
 
   /** The temp directory the tree is written in (renamed to `out` by commit). */
@@ -155,24 +162,27 @@ export class OutputTree {
     return this.places.get(hash)?.find(([file]) => this.linked.has(file))
   }
 
-  /** Writing the chunk here also keeps it in the store (it goes to a linked file), unless that file is gone. */
+  /** The chunk goes to a linked file, where the store records it instead of keeping a copy. */
   keepsInStore (hash: string): boolean {
     return this.linkedPlace(hash) !== undefined
   }
 
   /**
    * Writes one chunk (given as parts, e.g. as it came off the network; verified) to every place it has
-   * in the tree, and has the store record it in a linked file it went to.
+   * in the tree, and keeps it in the tree's store if it has one and the chunk is not there yet: recorded
+   * where it went in a linked file, else copied into a pack meanwhile, from the same buffers (also when
+   * its linked file was gone).
    */
   async write (hash: string, parts: readonly Uint8Array[]): Promise<void> {
     const at = this.places.get(hash)
     if (at === undefined) throw new Error(`chunk ${hash} is not part of this tree`)
-    try {
-      await Promise.all(at.map(([file, offset]) => this.writeAt(file, parts, offset)))
-    } catch (err) { throw diskError(err, this.out) }
-    this.unwritten.delete(hash)
     const place = this.linkedPlace(hash)
-    if (place !== undefined && !this.store!.has(hash)) this.store!.adopt(hash, this.linked.get(place[0])!, place[1], byteLength(parts))
+    const copy = place === undefined && this.store?.has(hash) === false ? this.store.put(hash, parts, true) : undefined
+    const writing = Promise.all(at.map(([file, offset]) => this.writeAt(file, parts, offset))).catch((err: unknown) => { throw diskError(err, this.out) })
+    await Promise.all([writing, copy])
+    this.unwritten.delete(hash)
+    if (place === undefined || this.store!.has(hash)) return
+    if (!this.store!.adopt(hash, this.linked.get(place[0])!, place[1], byteLength(parts))) await this.store!.put(hash, parts, true)
   }
 
   private async writeAt (file: number, parts: readonly Uint8Array[], offset: number): Promise<void> {

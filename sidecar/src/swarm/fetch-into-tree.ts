@@ -14,11 +14,9 @@ const MAX_ROUNDS = 3
  * there and fetched in another round. The first failure (full disk, no holders, cancel) ends both.
  */
 export async function fetchIntoTree (tree: OutputTree, store: ArtifactStore, init: Omit<FetcherInit, 'keep' | 'signal'>): Promise<void> {
-  const keep = async (hash: string, parts: readonly Uint8Array[]): Promise<void> => {
-    if (tree.keepsInStore(hash)) await tree.write(hash, parts) // the store records it where the tree wrote it
-    else await Promise.all([store.chunks.put(hash, parts, true), tree.write(hash, parts)])
-    if (!store.chunks.has(hash)) await store.chunks.put(hash, parts, true) // its linked file was gone
-  }
+  if (tree.store !== store.chunks) throw new Error('the output tree must be created with the store it fetches into (bug)')
+  // writing a chunk to the tree keeps it in the store too
+  const keep = (hash: string, parts: readonly Uint8Array[]): Promise<void> => tree.write(hash, parts)
   for (let round = 1; !tree.complete; round++) {
     if (round > MAX_ROUNDS) throw new Error(`${tree.missing().length} chunk(s) of the tree could not be written`)
     const failed = new AbortController()
