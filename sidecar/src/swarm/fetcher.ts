@@ -64,6 +64,8 @@ interface PeerState {
   chunks: number
   /** Bytes/s while it had requests in flight. */
   rate: DeliveryRate
+  /** When it last delivered a chunk, or its pipeline went from empty to busy (ms). */
+  lastAt: number
   inFlight: Set<number>
   /** Bytes of the chunks in `inFlight`. */
   inFlightBytes: number
@@ -139,7 +141,7 @@ export class Fetcher {
     for (const h of this.init.holders()) {
       let p = this.peers.get(h.peer)
       if (p === undefined) {
-        p = { holder: h, minRttMs: null, session: undefined, opening: false, has: new Set(), state: 'idle', reason: null, bytes: 0, chunks: 0, rate: new DeliveryRate(), inFlight: new Set(), inFlightBytes: 0, failures: 0, retryAt: 0 }
+        p = { holder: h, minRttMs: null, session: undefined, opening: false, has: new Set(), state: 'idle', reason: null, bytes: 0, chunks: 0, rate: new DeliveryRate(), lastAt: 0, inFlight: new Set(), inFlightBytes: 0, failures: 0, retryAt: 0 }
         this.peers.set(h.peer, p)
       }
       p.holder = h
@@ -254,25 +256,31 @@ export class Fetcher {
    * the bytes asked of that peer up to it have come at the peer's rate (it answers in order); `p`
    * would bring it after what it has in flight, at its own rate, plus its round trip. So a slow peer's
    * chunks are taken over, and so are the last ones queued at equal peers when some of them ran dry
-   * first (their pipelines end up to PIPELINE_SECONDS apart). Each chunk is asked of two peers at most;
-   * the first verified copy wins.
+   * first (their pipelines end up to PIPELINE_SECONDS apart). A peer whose first chunk in flight is
+   * overdue (it went silent without closing the connection: a frozen process, a dead link) is taken to
+   * stay late at least as long again, so its chunks move within about one chunk's time instead of
+   * waiting for REQUEST_TIMEOUT_MS or the connection's failed pings. Each chunk is asked of two peers
+   * at most; the first verified copy wins.
    */
   private endgame (p: PeerState): number | undefined {
     const rate = p.rate.bytesPerSec
     if (rate === 0) return undefined
     const rtt = (p.minRttMs ?? 0) / 1000
+    const now = Date.now()
     let best: number | undefined
     let bestGain = ENDGAME_MIN_GAIN_S
     for (const q of this.peers.values()) {
       if (q === p) continue
       const qRate = q.rate.bytesPerSec
       let ahead = 0
-      for (const i of q.inFlight) {
+      let late = -1
+      for (const i of q.inFlight) { // in the order asked, which is the order q answers in
         const size = this.chunks[i][1]
         ahead += size
+        if (late < 0) late = qRate === 0 ? 0 : Math.max(0, (now - q.lastAt) / 1000 - size / qRate)
         const at = this.inFlight.get(i)
         if (this.done[i] || at === undefined || at.size >= 2 || at.has(p.holder.peer) || !this.holds(p, i)) continue
-        const gain = (qRate === 0 ? Infinity : ahead / qRate) - ((p.inFlightBytes + size) / rate + rtt)
+        const gain = (qRate === 0 ? Infinity : late + ahead / qRate) - ((p.inFlightBytes + size) / rate + rtt)
         if (gain > bestGain) { best = i; bestGain = gain }
       }
     }
@@ -282,7 +290,7 @@ export class Fetcher {
   private request (p: PeerState, i: number): void {
     const [hash, size] = this.chunks[i]
     const session = p.session!
-    if (p.inFlight.size === 0) p.rate.start(Date.now())
+    if (p.inFlight.size === 0) { p.lastAt = Date.now(); p.rate.start(p.lastAt) }
     p.inFlight.add(i)
     p.inFlightBytes += size
     let at = this.inFlight.get(i)
@@ -304,7 +312,8 @@ export class Fetcher {
         clearTimeout(timer)
       }
     })().then(async (parts) => {
-      p.rate.add(size, Date.now()) // before settle, which ends the busy span if this was the last one
+      p.lastAt = Date.now()
+      p.rate.add(size, p.lastAt) // before settle, which ends the busy span if this was the last one
       this.settle(p, i)
       if (this.ended) return
       if (byteLength(parts) !== size || hashParts(parts) !== hash) {
