@@ -56,7 +56,7 @@ export async function sampleLoad (windowMs = 1_000): Promise<MachineLoad> {
 }
 
 /** Shares of all cores over a window, by kind of work (from /proc/stat). */
-export interface CpuShares { busyPct: number, userPct: number, systemPct: number, softirqPct: number }
+export interface CpuShares { busyPct: number, userPct: number, systemPct: number, softirqPct: number, stealPct: number }
 
 /**
  * Starts watching how the cores were used; the result, called at the end of the window, gives the
@@ -73,13 +73,13 @@ export function watchCpuShares (): () => CpuShares | undefined {
     const total = d.reduce((x, y) => x + y, 0)
     if (total <= 0) return undefined
     const pct = (v: number): number => 100 * v / total
-    return { busyPct: pct(total - d[3] - d[4]), userPct: pct(d[0] + d[1]), systemPct: pct(d[2] + d[5]), softirqPct: pct(d[6]) }
+    return { busyPct: pct(total - d[3] - d[4]), userPct: pct(d[0] + d[1]), systemPct: pct(d[2] + d[5]), softirqPct: pct(d[6]), stealPct: pct(d[7]) }
   }
 }
 
-/** "97 % busy (user 70, system 20, softirq 7)". */
+/** "97 % busy (user 70, system 20, softirq 7, steal 0.3)". */
 export function describeShares (m: CpuShares): string {
-  return `${m.busyPct.toFixed(0)} % busy (user ${m.userPct.toFixed(0)}, system ${m.systemPct.toFixed(0)}, softirq ${m.softirqPct.toFixed(0)})`
+  return `${m.busyPct.toFixed(0)} % busy (user ${m.userPct.toFixed(0)}, system ${m.systemPct.toFixed(0)}, softirq ${m.softirqPct.toFixed(0)}, steal ${m.stealPct.toFixed(1)})`
 }
 
 /** Starts watching; call the result when the phase is over (after its processes have exited). */

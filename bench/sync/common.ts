@@ -183,10 +183,20 @@ export function sampleRss (pids: number[], everyMs = 100): () => number[] {
   return () => { clearInterval(t); tick(); return peak }
 }
 
-/** Bytes received on `iface` in the network namespace of process `pid` (from /proc/<pid>/net/dev). */
+/** Bytes received on `iface` in the network namespace of process `pid` (from /proc/<pid>/net/dev); NaN once it is gone. */
 export function rxBytes (pid: number, iface = 'eth0'): number {
+  return interfaceBytes(pid, iface, 0)
+}
+
+/** Bytes sent on `iface` in the network namespace of process `pid`; NaN once it is gone. */
+export function txBytes (pid: number, iface = 'eth0'): number {
+  return interfaceBytes(pid, iface, 8)
+}
+
+/** Field `field` of the interface's line in /proc/<pid>/net/dev (0: received bytes, 8: sent bytes). */
+function interfaceBytes (pid: number, iface: string, field: number): number {
   try {
     const line = readFileSync(`/proc/${pid}/net/dev`, 'utf8').split('\n').find(l => l.trim().startsWith(`${iface}:`))
-    return line ? Number(line.split(':')[1].trim().split(/\s+/)[0]) : Number.NaN
+    return line ? Number(line.split(':')[1].trim().split(/\s+/)[field]) : Number.NaN
   } catch { return Number.NaN }
 }

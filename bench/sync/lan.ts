@@ -19,14 +19,24 @@ import { watchCpuShares, describeShares, type CpuShares } from '../lib/cpu-busy.
 import { which } from '../forward/setup.ts'
 import { processTree, cpuSeconds } from '../forward/proc-stats.ts'
 import { watchRxPhases, describePhases, type RxPhases } from '../lib/rx-phases.ts'
-import { bigTempDir, removeBigDir, writeRandomFile, sameTree, startSidecar, formMesh, publish, seesArtifact, waitTransfer, rxBytes, until, type Log, type Sidecar } from './common.ts'
+import { watchLinkIdle } from '../lib/link-idle.ts'
+import { bigTempDir, removeBigDir, writeRandomFile, sameTree, startSidecar, formMesh, publish, seesArtifact, waitTransfer, rxBytes, txBytes, until, type Log, type Sidecar } from './common.ts'
 
 export interface LanScenario { aria2c: Summary, meshlink: Summary, ratioOfMedians: number, allVerified: boolean, meshlinkFailures: number, notes: string[] }
 /** One fetch; `machine`: how the two cores were used meanwhile (every process of the LAN runs on them). */
-export interface LanRun { scenario: string, tool: string, round: number, MBps: number, seconds: number, ok: boolean, verified: boolean, detail: string, machine?: CpuShares, phases?: RxPhases }
+export interface LanRun {
+  scenario: string, tool: string, round: number, MBps: number, seconds: number, ok: boolean, verified: boolean, detail: string, machine?: CpuShares, phases?: RxPhases
+  /** Per seeder (s1..s4): % of the middle 10-ms slots its link carried under half its rate (bench/lib/link-idle.ts); undefined once gone. */
+  linkIdlePct?: Array<number | undefined>
+}
 export interface LanResult { skipped?: string, description: string, scenarios: Record<string, LanScenario>, runs: LanRun[], setup?: Record<string, unknown> }
 
 const SEEDERS = ['s1', 's2', 's3', 's4']
+
+/** "0.4 / 1.2 / – / 0.3 %" (per seeder; – where the link was gone or the run too short). */
+export function describeLinkIdle (pcts: Array<number | undefined> | undefined): string {
+  return pcts ? `${pcts.map(p => p === undefined ? '–' : p.toFixed(1)).join(' / ')} %` : '–'
+}
 const TBF = (rate: string): string[] => ['root', 'tbf', 'rate', rate, 'burst', '32kb', 'latency', '50ms']
 const RUN_TIMEOUT_MS = 120_000
 
@@ -66,7 +76,15 @@ export async function runLan (o: { sizeMiB: number, rounds: number, nodeArgs: (r
     lab = createLab(`mls${process.pid % 100000}`, ['dl', ...SEEDERS])
     const H = lab.hosts
     const inNs = (h: string, args: string[]): string => sh('ip', ['netns', 'exec', H[h].netns, ...args])
-    const setRate = (h: string, rate: string, op: 'add' | 'change'): void => { inNs(h, ['tc', 'qdisc', op, 'dev', 'eth0', ...TBF(rate)]) }
+    /** Each seeder's egress cap (bytes/s on the wire), as set now. */
+    const linkRate: Record<string, number> = {}
+    const setRate = (h: string, rate: string, op: 'add' | 'change'): void => {
+      inNs(h, ['tc', 'qdisc', op, 'dev', 'eth0', ...TBF(rate)])
+      linkRate[h] = Number(/^(\d+)mbit$/.exec(rate)![1]) * 1e6 / 8
+    }
+    /** Watches the seeders' links while the processes `pidOf` gives (in their namespaces) send. */
+    const watchSeederLinks = (pidOf: (s: string) => number): (() => Array<number | undefined>) =>
+      watchLinkIdle(SEEDERS.map(s => { const pid = pidOf(s); return { sent: () => txBytes(pid), bytesPerSec: linkRate[s] } }))
     for (const s of SEEDERS) setRate(s, '100mbit', 'add')
     o.log(`  lab: downloader ${H.dl.addr}, seeders ${SEEDERS.map(s => H[s].addr).join(' ')} (tbf 100mbit each); data in ${dir}`)
     const www = join(dir, 'www')
@@ -136,6 +154,7 @@ http { access_log off; sendfile on; tcp_nopush on; types { application/octet-str
       const rx0 = rxBytes(dlPid)
       const cpu = watchCpuShares()
       const phases = watchRxPhases(() => rxBytes(dlPid))
+      const links = watchSeederLinks(s => nginxes[s].pid)
       const t0 = performance.now()
       const p = spawnTracked('aria2c', 'ip', ['netns', 'exec', H.dl.netns, which('aria2c')!, '-q', '-s4', '-x4', '-k1M', '--file-allocation=none', '--allow-overwrite=true',
         '--auto-file-renaming=false', `--dir=${out}`, '-o', 'f.bin', ...SEEDERS.map(s => `http://${H[s].addr}/f.bin`)])
@@ -154,10 +173,11 @@ http { access_log off; sendfile on; tcp_nopush on; types { application/octet-str
       const secs = (performance.now() - t0) / 1000
       const machine = cpu()
       const ph = phases()
+      const linkIdlePct = links()
       const ok = code === 0
       const verified = ok && existsSync(join(out, 'f.bin')) && sha256File(join(out, 'f.bin')) === sum
       rmSync(out, { recursive: true, force: true })
-      return { scenario, tool: 'aria2c', round, MBps: ok ? size / 1e6 / secs : Number.NaN, seconds: secs, ok, verified, machine, phases: ph, detail: `exit ${code}${killedAt !== undefined ? `; nginx s1 killed at ${killedAt.toFixed(2)} s` : ''}${ok ? '' : `; ${p.stderr().slice(-300)}`}` }
+      return { scenario, tool: 'aria2c', round, MBps: ok ? size / 1e6 / secs : Number.NaN, seconds: secs, ok, verified, machine, phases: ph, linkIdlePct, detail: `exit ${code}${killedAt !== undefined ? `; nginx s1 killed at ${killedAt.toFixed(2)} s` : ''}${ok ? '' : `; ${p.stderr().slice(-300)}`}` }
     }
 
     const mesh = async (scenario: string, round: number, kill: boolean): Promise<LanRun> => {
@@ -168,6 +188,7 @@ http { access_log off; sendfile on; tcp_nopush on; types { application/octet-str
       const cpu0 = cpuOfSidecars()
       const cpu = watchCpuShares()
       const phases = watchRxPhases(() => rxBytes(dlPid))
+      const links = watchSeederLinks(s => seeders[s].tracked.pid)
       const t0 = performance.now()
       const { transfer } = await dl!.client.call('artifacts.fetch', { artifact: id, out })
       const killer = kill
@@ -184,13 +205,14 @@ http { access_log off; sendfile on; tcp_nopush on; types { application/octet-str
       const secs = (at - t0) / 1000
       const machine = cpu()
       const ph = phases()
+      const linkIdlePct = links()
       const cpu1 = cpuOfSidecars()
       const ok = t.state === 'done'
       const verified = ok && sameTree(www, out)
       rmSync(out, { recursive: true, force: true })
       try { await dl!.client.call('artifacts.remove', { artifact: id }) } catch (err) { o.log(`  (artifacts.remove on the downloader: ${(err as Error).message})`) }
       const peers = t.peers.map(p => `${p.name}: ${(p.bytes / 1e6).toFixed(0)} MB ${p.state}`).join(', ')
-      return { scenario, tool: 'MeshLink', round, MBps: ok ? size / 1e6 / secs : Number.NaN, seconds: secs, ok, verified, machine, phases: ph, detail: `${t.state}${ok ? '' : ` ${JSON.stringify(t.error)}`}; from peers ${(t.bytesFromPeers / 1e6).toFixed(0)} MB (${peers})${killedAt !== undefined && killedAt >= 0 ? `; sidecar s1 killed at ${killedAt.toFixed(2)} s` : ''}; CPU s downloader ${(cpu1.dl - cpu0.dl).toFixed(2)}, seeders ${SEEDERS.map(s => (cpu1[s] - cpu0[s]).toFixed(2)).join('/')}` }
+      return { scenario, tool: 'MeshLink', round, MBps: ok ? size / 1e6 / secs : Number.NaN, seconds: secs, ok, verified, machine, phases: ph, linkIdlePct, detail: `${t.state}${ok ? '' : ` ${JSON.stringify(t.error)}`}; from peers ${(t.bytesFromPeers / 1e6).toFixed(0)} MB (${peers})${killedAt !== undefined && killedAt >= 0 ? `; sidecar s1 killed at ${killedAt.toFixed(2)} s` : ''}; CPU s downloader ${(cpu1.dl - cpu0.dl).toFixed(2)}, seeders ${SEEDERS.map(s => (cpu1[s] - cpu0[s]).toFixed(2)).join('/')}` }
     }
 
     const one = async (scenario: string, round: number, kill = false): Promise<void> => {
@@ -202,7 +224,7 @@ http { access_log off; sendfile on; tcp_nopush on; types { application/octet-str
         const m = r.machine
         o.log(`  ${scenario} round ${round} ${r.tool}: ${r.ok ? `${r.MBps.toFixed(1)} MB/s` : 'FAILED'} (${r.seconds.toFixed(2)} s, ${r.verified ? 'byte-exact' : 'NOT verified'}) ${r.detail}` +
           (m ? `; cores ${describeShares(m)}` : '') +
-          `; received: ${describePhases(r.phases)}`)
+          `; received: ${describePhases(r.phases)}; links idle ${describeLinkIdle(r.linkIdlePct)}`)
       }
     }
     for (let r = 1; r <= o.rounds; r++) await one('equal', r)

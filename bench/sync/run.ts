@@ -23,7 +23,7 @@ import { summarizeProfile } from '../forward/cpuprofile-top.ts'
 import { removeAllBigDirs } from './common.ts'
 import { watchLoad, type MachineLoad } from '../lib/cpu-busy.ts'
 import { runLoopback, describeCost, type LoopbackResult } from './loopback.ts'
-import { runLan, type LanResult, type LanRun } from './lan.ts'
+import { runLan, describeLinkIdle, type LanResult, type LanRun } from './lan.ts'
 import { runIncremental, type IncrementalResult } from './incremental.ts'
 
 const { values } = parseArgs({
@@ -174,10 +174,10 @@ if (lan) {
   else {
     md.push(lan.description, '', '| scenario | aria2c MB/s | MeshLink MB/s | ratio (of medians) | byte-exact | notes |', '|---|---|---|---|---|---|')
     for (const [k, c] of Object.entries(lan.scenarios)) md.push(`| ${k} | ${range(c.aria2c)} | ${range(c.meshlink)} | ${fmt(c.ratioOfMedians)} | ${c.allVerified} | ${c.notes.join('; ')} |`)
-    const cores = (m: LanRun['machine']): string => m ? `${m.busyPct.toFixed(0)} (${m.userPct.toFixed(0)} / ${m.systemPct.toFixed(0)} / ${m.softirqPct.toFixed(0)})` : '–'
-    md.push('', 'Per run (cores: % of both cores busy during the run, split user / system / softirq; every process of the LAN runs on them. received: from the downloader\'s eth0 byte counter, the time until 2 % of the bytes had arrived, the rate from 10 % to 90 %, the time after 90 %, and of that the time after 99.8 % had arrived, when the tool finished its work with the data in):', '',
-      '| scenario | tool | round | MB/s | s | cores % | received: start s / steady MB/s / tail s (after the data) | detail |', '|---|---|---|---|---|---|---|---|',
-      ...lan.runs.map(r => `| ${r.scenario} | ${r.tool} | ${r.round} | ${fmt(r.MBps)} | ${r.seconds.toFixed(2)} | ${cores(r.machine)} | ${r.phases ? `${r.phases.startS.toFixed(2)} / ${fmt(r.phases.steadyMBps)} / ${r.phases.tailS.toFixed(2)} (${r.phases.afterS.toFixed(2)})` : '–'} | ${r.detail} |`), '')
+    const cores = (m: LanRun['machine']): string => m ? `${m.busyPct.toFixed(0)} (${m.userPct.toFixed(0)} / ${m.systemPct.toFixed(0)} / ${m.softirqPct.toFixed(0)} / ${m.stealPct.toFixed(0)})` : '–'
+    md.push('', 'Per run (cores: % of both cores busy during the run, split user / system / softirq / steal (time the hypervisor gave to other machines); every process of the LAN runs on them. links idle: per seeder s1..s4, % of the 10-ms slots from 0.5 s after the start to 1 s before the end in which its link carried under half its rate (in the uneven runs s1 counts against its 20 Mbit/s). received: from the downloader\'s eth0 byte counter, the time until 2 % of the bytes had arrived, the rate from 10 % to 90 %, the time after 90 %, and of that the time after 99.8 % had arrived, when the tool finished its work with the data in):', '',
+      '| scenario | tool | round | MB/s | s | cores % | links idle % | received: start s / steady MB/s / tail s (after the data) | detail |', '|---|---|---|---|---|---|---|---|---|',
+      ...lan.runs.map(r => `| ${r.scenario} | ${r.tool} | ${r.round} | ${fmt(r.MBps)} | ${r.seconds.toFixed(2)} | ${cores(r.machine)} | ${describeLinkIdle(r.linkIdlePct).replace(' %', '')} | ${r.phases ? `${r.phases.startS.toFixed(2)} / ${fmt(r.phases.steadyMBps)} / ${r.phases.tailS.toFixed(2)} (${r.phases.afterS.toFixed(2)})` : '–'} | ${r.detail} |`), '')
   }
 }
 if (incremental) {
