@@ -32,13 +32,13 @@ export interface LanRun {
 export interface LanResult { skipped?: string, description: string, scenarios: Record<string, LanScenario>, runs: LanRun[], setup?: Record<string, unknown> }
 
 const SEEDERS = ['s1', 's2', 's3', 's4']
+const TBF = (rate: string): string[] => ['root', 'tbf', 'rate', rate, 'burst', '32kb', 'latency', '50ms']
+const RUN_TIMEOUT_MS = 120_000
 
 /** "0.4 / 1.2 / – / 0.3 %" (per seeder; – where the link was gone or the run too short). */
 export function describeLinkIdle (pcts: Array<number | undefined> | undefined): string {
   return pcts ? `${pcts.map(p => p === undefined ? '–' : p.toFixed(1)).join(' / ')} %` : '–'
 }
-const TBF = (rate: string): string[] => ['root', 'tbf', 'rate', rate, 'burst', '32kb', 'latency', '50ms']
-const RUN_TIMEOUT_MS = 120_000
 
 function sh (cmd: string, args: string[], timeout = 20_000): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout })
