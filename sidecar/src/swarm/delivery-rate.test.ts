@@ -49,3 +49,14 @@ test('delivery rate: adds without a busy span are ignored', () => {
   r.stop(20)
   assert.equal(r.bytesPerSec, 0)
 })
+
+test('delivery rate: lastAt is when the busy span began, then each delivery in it', () => {
+  const r = new DeliveryRate()
+  r.start(100)
+  assert.equal(r.lastAt, 100)
+  r.add(CHUNK, 130)
+  r.add(CHUNK, 170)
+  assert.equal(r.lastAt, 170)
+  r.start(180) // the span is still open: nothing changes
+  assert.equal(r.lastAt, 170)
+})

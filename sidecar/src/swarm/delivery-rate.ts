@@ -11,20 +11,26 @@ export class DeliveryRate {
   private spanStart = -1
   private spanBytes = 0
   private value = 0
+  private last = 0
 
   /** 0 until something was measured. */
   get bytesPerSec (): number { return this.value }
+
+  /** When (ms) bytes last arrived during a busy span, or the current span began if none did yet. */
+  get lastAt (): number { return this.last }
 
   /** The peer's pipeline went from empty to busy at `now` (ms). */
   start (now: number): void {
     if (this.spanStart >= 0) return
     this.spanStart = now
     this.spanBytes = 0
+    this.last = now
   }
 
   /** `bytes` arrived at `now` while the pipeline was busy. */
   add (bytes: number, now: number): void {
     if (this.spanStart < 0) return
+    this.last = now
     this.spanBytes += bytes
     const ms = now - this.spanStart
     if (ms < RATE_SPAN_MS) return

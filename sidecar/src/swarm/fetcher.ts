@@ -62,10 +62,8 @@ interface PeerState {
   reason: string | null
   bytes: number
   chunks: number
-  /** Bytes/s while it had requests in flight. */
+  /** Bytes/s while it had requests in flight, and when it last delivered. */
   rate: DeliveryRate
-  /** When it last delivered a chunk, or its pipeline went from empty to busy (ms). */
-  lastAt: number
   inFlight: Set<number>
   /** Bytes of the chunks in `inFlight`. */
   inFlightBytes: number
@@ -141,7 +139,7 @@ export class Fetcher {
     for (const h of this.init.holders()) {
       let p = this.peers.get(h.peer)
       if (p === undefined) {
-        p = { holder: h, minRttMs: null, session: undefined, opening: false, has: new Set(), state: 'idle', reason: null, bytes: 0, chunks: 0, rate: new DeliveryRate(), lastAt: 0, inFlight: new Set(), inFlightBytes: 0, failures: 0, retryAt: 0 }
+        p = { holder: h, minRttMs: null, session: undefined, opening: false, has: new Set(), state: 'idle', reason: null, bytes: 0, chunks: 0, rate: new DeliveryRate(), inFlight: new Set(), inFlightBytes: 0, failures: 0, retryAt: 0 }
         this.peers.set(h.peer, p)
       }
       p.holder = h
@@ -272,12 +270,13 @@ export class Fetcher {
     for (const q of this.peers.values()) {
       if (q === p) continue
       const qRate = q.rate.bytesPerSec
+      // how long overdue q's first chunk in flight is (q answers in the order asked, which Set keeps)
+      const first = q.inFlight.values().next().value
+      const late = first === undefined || qRate === 0 ? 0 : Math.max(0, (now - q.rate.lastAt) / 1000 - this.chunks[first][1] / qRate)
       let ahead = 0
-      let late = -1
-      for (const i of q.inFlight) { // in the order asked, which is the order q answers in
+      for (const i of q.inFlight) {
         const size = this.chunks[i][1]
         ahead += size
-        if (late < 0) late = qRate === 0 ? 0 : Math.max(0, (now - q.lastAt) / 1000 - size / qRate)
         const at = this.inFlight.get(i)
         if (this.done[i] || at === undefined || at.size >= 2 || at.has(p.holder.peer) || !this.holds(p, i)) continue
         const gain = (qRate === 0 ? Infinity : late + ahead / qRate) - ((p.inFlightBytes + size) / rate + rtt)
@@ -290,7 +289,7 @@ export class Fetcher {
   private request (p: PeerState, i: number): void {
     const [hash, size] = this.chunks[i]
     const session = p.session!
-    if (p.inFlight.size === 0) { p.lastAt = Date.now(); p.rate.start(p.lastAt) }
+    if (p.inFlight.size === 0) p.rate.start(Date.now())
     p.inFlight.add(i)
     p.inFlightBytes += size
     let at = this.inFlight.get(i)
@@ -312,8 +311,7 @@ export class Fetcher {
         clearTimeout(timer)
       }
     })().then(async (parts) => {
-      p.lastAt = Date.now()
-      p.rate.add(size, p.lastAt) // before settle, which ends the busy span if this was the last one
+      p.rate.add(size, Date.now()) // before settle, which ends the busy span if this was the last one
       this.settle(p, i)
       if (this.ended) return
       if (byteLength(parts) !== size || hashParts(parts) !== hash) {
