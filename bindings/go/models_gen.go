@@ -681,7 +681,7 @@ type Transfer struct {
 
 	ChunksDone int64 `json:"chunksDone"`
 
-	// Recent rate (publish: read; fetch: received).
+	// Recent rate (publish: read; fetch: received); 0 once nothing moved for 2 s.
 	RateBytesPerSec float64 `json:"rateBytesPerSec"`
 
 	EtaMs *int64 `json:"etaMs"`
@@ -772,7 +772,7 @@ const (
 	TransferPeersItemStateDropped TransferPeersItemState = "dropped"
 )
 
-// TransferProgressEvent: A publish or fetch advanced (at most 4 times a second per transfer).
+// TransferProgressEvent: A publish or fetch advanced (at most 4 times a second per transfer), and at least once a second while it runs, so a stall shows (rate 0, no ETA).
 type TransferProgressEvent struct {
 	// A publish or fetch under way or finished (kept until the sidecar stops; the newest 100).
 	Transfer Transfer `json:"transfer"`

@@ -9,9 +9,10 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync, rmSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startSidecar, waitFor, removeStateDir, transferEnded, type SidecarProcess } from '../helpers/sidecar-process.ts'
+import { startSidecar, waitFor, removeStateDir, transferEnded, collectEvents, type SidecarProcess } from '../helpers/sidecar-process.ts'
 import { treeDigest } from '../helpers/tree-digest.ts'
-import { REQUEST_TIMEOUT_MS } from '../../sidecar/src/swarm/constants.ts'
+import { PROGRESS_HEARTBEAT_MS, REQUEST_TIMEOUT_MS, STALLED_AFTER_MS } from '../../sidecar/src/swarm/constants.ts'
+import type { Transfer } from '../../sidecar/src/gen/protocol-types.ts'
 
 let a: SidecarProcess, b: SidecarProcess, c: SidecarProcess
 const work = mkdtempSync(join(tmpdir(), 'ml-stall-'))
@@ -30,7 +31,7 @@ before(async () => {
 })
 
 after(async () => {
-  a?.proc.kill('SIGCONT')
+  for (const s of [a, b].filter(Boolean)) s.proc.kill('SIGCONT')
   for (const s of [a, b, c].filter(Boolean)) { await s.stop(); removeStateDir(s.stateDir) }
   rmSync(work, { recursive: true, force: true })
 })
@@ -65,4 +66,40 @@ test('a holder that stalls mid-fetch: its chunks move to the other holder well b
   assert.notEqual(alice?.state, 'failed', `alice: ${JSON.stringify(alice)}`)
   assert.ok(afterStop < REQUEST_TIMEOUT_MS / 3, `the fetch took ${afterStop} ms after alice stalled`)
   assert.ok(t.peers.find(p => p.name === 'bob' && p.bytes > 0))
+})
+
+test('the only holder stalls: progress events keep coming and show the fetch as stalled, then it completes when the holder is back', { timeout: 90_000 }, async () => {
+  const src2 = join(work, 'src2')
+  mkdirSync(src2)
+  writeFileSync(join(src2, 'only-bob.bin'), randomBytes(16 * 1024 * 1024))
+  const pt = await transferEnded(b, (await b.client.call('artifacts.publish', { path: src2, tag: 'stall@bob' })).transfer.id)
+  assert.equal(pt.state, 'done', JSON.stringify(pt.error))
+  const id = pt.artifact!
+  await waitFor(async () => ((await c.client.call('artifacts.list')).artifacts.find(x => x.id === id)?.holders.length ?? 0) >= 1, 'carol to see bob hold it')
+
+  const events = collectEvents(c.info, ['transfer.'])
+  try {
+    const out = join(work, 'c-out2')
+    const { transfer: t0 } = await c.client.call('artifacts.fetch', { artifact: id, out, maxBytesPerSec: 4 * 1024 * 1024 })
+    const progressOf = (): Transfer[] => events.events.filter(e => e.event === 'transfer.progress').map(e => (e.data as { transfer: Transfer }).transfer).filter(t => t.id === t0.id)
+    await waitFor(() => progressOf().some(t => t.bytesDone > t.bytesTotal * 0.25 && t.rateBytesPerSec > 0 && (t.peers.find(p => p.name === 'bob')?.inFlight ?? 0) > 0), 'carol a quarter of the way, moving, with chunks in flight at bob', 30_000, 20)
+    b.proc.kill('SIGSTOP')
+    const stoppedAt = Date.now()
+    const seenBefore = progressOf().length
+    // a view that follows events learns of the stall without polling: rate 0, no ETA, bob's rate 0
+    const stalled = await waitFor(() => progressOf().slice(seenBefore).find(t => t.state === 'running' && t.rateBytesPerSec === 0 && t.etaMs === null && t.peers.find(p => p.name === 'bob')?.rateBytesPerSec === 0),
+      'a progress event that shows the fetch stalled', STALLED_AFTER_MS + 3 * PROGRESS_HEARTBEAT_MS + 2_000, 20)
+    assert.ok(stalled.bytesDone < stalled.bytesTotal)
+    const shownAfter = Date.now() - stoppedAt
+    assert.ok(shownAfter < STALLED_AFTER_MS + 2 * PROGRESS_HEARTBEAT_MS + 1_000, `the stall showed ${shownAfter} ms after bob stopped`)
+    const during = progressOf().slice(seenBefore).length
+    assert.ok(during >= 2, `${during} progress event(s) while nothing moved`)
+
+    b.proc.kill('SIGCONT')
+    const t = await transferEnded(c, t0.id)
+    assert.equal(t.state, 'done', JSON.stringify(t.error))
+    assert.deepEqual(treeDigest(out), treeDigest(src2))
+  } finally {
+    events.close()
+  }
 })

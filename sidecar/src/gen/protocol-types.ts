@@ -372,7 +372,7 @@ export interface Transfer {
   chunksTotal: number
   chunksDone: number
   /**
-   * Recent rate (publish: read; fetch: received).
+   * Recent rate (publish: read; fetch: received); 0 once nothing moved for 2 s.
    */
   rateBytesPerSec: number
   etaMs: number | null
@@ -1049,7 +1049,7 @@ export interface TransferFailedEvent {
   transfer: Transfer
 }
 /**
- * A publish or fetch advanced (at most 4 times a second per transfer).
+ * A publish or fetch advanced (at most 4 times a second per transfer), and at least once a second while it runs, so a stall shows (rate 0, no ETA).
  *
  * This interface was referenced by `ProtocolRoot`'s JSON-Schema
  * via the `definition` "TransferProgressEvent".

@@ -95,6 +95,17 @@ export const REFRESH_MS = 1_000
 /** Least time between two transfer.progress events of one transfer. */
 export const PROGRESS_INTERVAL_MS = 250
 /**
+ * A running transfer sends a transfer.progress event at least this often, even when nothing moved: a
+ * view that follows events (the extension's notification) would otherwise keep showing the rate and
+ * ETA of the last chunk while a fetch waits for a holder that stopped answering.
+ */
+export const PROGRESS_HEARTBEAT_MS = 1_000
+/**
+ * Shown rates read 0 (and the ETA unknown) once nothing arrived for this long: a transfer's, and a
+ * peer's that has requests in flight. The scheduler keeps using the peer's measured rate.
+ */
+export const STALLED_AFTER_MS = 2_000
+/**
  * Test-only fault injection, read once at start, comma-separated: `corrupt-chunks` makes this node flip
  * a byte in every chunk it serves (to test that fetchers drop it); `stall-manifests` makes it answer a
  * manifest request only after TEST_MANIFEST_STALL_MS (to test that a fetch gets it elsewhere). Never

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { DeliveryRate } from './delivery-rate.ts'
-import { RATE_SPAN_MS } from './constants.ts'
+import { RATE_SPAN_MS, STALLED_AFTER_MS } from './constants.ts'
 
 const CHUNK = 128 * 1024
 
@@ -59,4 +59,19 @@ test('delivery rate: lastAt is when the busy span began, then each delivery in i
   assert.equal(r.lastAt, 170)
   r.start(180) // the span is still open: nothing changes
   assert.equal(r.lastAt, 170)
+})
+
+test('delivery rate: the shown rate is 0 while asked and silent for STALLED_AFTER_MS, the measured one stays', () => {
+  const r = new DeliveryRate()
+  r.start(0)
+  for (let t = 10; t <= 1000; t += 10) r.add(100_000, t) // 10 MB/s for 1 s, then silence with requests in flight
+  const measured = r.bytesPerSec
+  assert.ok(measured > 9e6)
+  assert.equal(r.shownAt(1000 + STALLED_AFTER_MS - 1), measured)
+  assert.equal(r.shownAt(1000 + STALLED_AFTER_MS), 0)
+  assert.equal(r.bytesPerSec, measured) // what the scheduler uses is unchanged
+  r.add(100_000, 1000 + STALLED_AFTER_MS + 5) // it answers again
+  assert.equal(r.shownAt(1000 + STALLED_AFTER_MS + 5), r.bytesPerSec)
+  r.stop(1000 + STALLED_AFTER_MS + 5) // nothing asked of it: its rate shows whatever the time since
+  assert.equal(r.shownAt(60_000), r.bytesPerSec)
 })

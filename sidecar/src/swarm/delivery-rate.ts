@@ -1,4 +1,4 @@
-import { RATE_SPAN_MS } from './constants.ts'
+import { RATE_SPAN_MS, STALLED_AFTER_MS } from './constants.ts'
 
 /**
  * A peer's delivery rate in bytes/s: bytes that arrived over spans of at least RATE_SPAN_MS during
@@ -15,6 +15,14 @@ export class DeliveryRate {
 
   /** 0 until something was measured. */
   get bytesPerSec (): number { return this.value }
+
+  /**
+   * The rate to show at `now` (ms): the measured one, or 0 while the peer has requests in flight and
+   * has delivered nothing for STALLED_AFTER_MS (it went silent; its measured rate says what it did).
+   */
+  shownAt (now: number): number {
+    return this.spanStart >= 0 && now - this.last >= STALLED_AFTER_MS ? 0 : this.value
+  }
 
   /** When (ms) bytes last arrived during a busy span, or the current span began if none did yet. */
   get lastAt (): number { return this.last }

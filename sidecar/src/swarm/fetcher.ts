@@ -107,9 +107,12 @@ export class Fetcher {
     this.chunks = uniqueChunks(init.store.manifest(init.id))
     this.done = this.chunks.map(([h]) => init.store.chunks.has(h))
     this.left = this.done.filter(d => !d).length
-    init.transfer.peers = () => [...this.peers.values()].map(p => ({
-      peer: p.holder.peer, name: p.holder.name, bytes: p.bytes, chunks: p.chunks, rateBytesPerSec: Math.round(p.rate.bytesPerSec), inFlight: p.inFlight.size, state: p.state, reason: p.reason
-    }))
+    init.transfer.peers = () => {
+      const now = Date.now()
+      return [...this.peers.values()].map(p => ({
+        peer: p.holder.peer, name: p.holder.name, bytes: p.bytes, chunks: p.chunks, rateBytesPerSec: Math.round(p.rate.shownAt(now)), inFlight: p.inFlight.size, state: p.state, reason: p.reason
+      }))
+    }
   }
 
   /** Resolves when every chunk has been kept. */

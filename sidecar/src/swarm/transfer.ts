@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto'
 import type { Transfer } from '../gen/protocol-types.ts'
-import { PROGRESS_INTERVAL_MS } from './constants.ts'
+import { PROGRESS_HEARTBEAT_MS, PROGRESS_INTERVAL_MS, STALLED_AFTER_MS } from './constants.ts'
 
 export type TransferErrorCode = NonNullable<Transfer['error']>['code']
 export type PeerProgress = Transfer['peers'][number]
 
-/** A publish or fetch: its counters, its rate (EWMA), and throttled progress notifications. */
+/**
+ * A publish or fetch: its counters, its rate (EWMA; 0 once nothing moved for STALLED_AFTER_MS), and
+ * progress notifications: throttled to one per PROGRESS_INTERVAL_MS, and at least one per
+ * PROGRESS_HEARTBEAT_MS while it runs, so that a stall shows as one.
+ */
 export class TransferState {
   readonly id = randomBytes(6).toString('hex')
   readonly controller = new AbortController()
@@ -25,7 +29,11 @@ export class TransferState {
   peers: () => PeerProgress[] = () => []
   private rate = 0
   private lastSample = { t: Date.now(), bytes: 0 }
+  /** When the rate's byte count last grew (ms). */
+  private lastMovedAt = Date.now()
   private timer: NodeJS.Timeout | undefined
+  private lastNotifiedAt = Date.now()
+  private readonly heartbeat: NodeJS.Timeout
   private readonly onProgress: (t: TransferState) => void
 
   constructor (kind: Transfer['kind'], path: string, tag: string | null, onProgress: (t: TransferState) => void) {
@@ -33,6 +41,11 @@ export class TransferState {
     this.path = path
     this.tag = tag
     this.onProgress = onProgress
+    this.heartbeat = setInterval(() => {
+      if (this.state !== 'running') clearInterval(this.heartbeat)
+      else if (Date.now() - this.lastNotifiedAt >= PROGRESS_HEARTBEAT_MS) this.notify()
+    }, PROGRESS_HEARTBEAT_MS / 4)
+    this.heartbeat.unref()
   }
 
   get signal (): AbortSignal { return this.controller.signal }
@@ -40,8 +53,13 @@ export class TransferState {
   /** Counts progress; notifies at most every PROGRESS_INTERVAL_MS. */
   progressed (): void {
     if (this.timer !== undefined || this.state !== 'running') return
-    this.timer = setTimeout(() => { this.timer = undefined; if (this.state === 'running') this.onProgress(this) }, PROGRESS_INTERVAL_MS)
+    this.timer = setTimeout(() => { this.timer = undefined; if (this.state === 'running') this.notify() }, PROGRESS_INTERVAL_MS)
     this.timer.unref()
+  }
+
+  private notify (): void {
+    this.lastNotifiedAt = Date.now()
+    this.onProgress(this)
   }
 
   /** Bytes/s over the last samples (what the rate is based on: network bytes for a fetch, read bytes for a publish). */
@@ -52,13 +70,16 @@ export class TransferState {
     if (dt >= 200) {
       const r = (bytes - this.lastSample.bytes) * 1000 / dt
       this.rate = this.rate === 0 ? r : this.rate * 0.6 + r * 0.4
+      if (bytes !== this.lastSample.bytes) this.lastMovedAt = now
       this.lastSample = { t: now, bytes }
     }
+    if (now - this.lastMovedAt >= STALLED_AFTER_MS) this.rate = 0
     return this.rate
   }
 
   finish (state: 'done' | 'failed' | 'cancelled', error: Transfer['error'] = null): void {
     clearTimeout(this.timer)
+    clearInterval(this.heartbeat)
     this.state = state
     this.error = error
     this.finishedAt = new Date().toISOString()

@@ -1605,7 +1605,7 @@ class Transfer:
     chunks_total: int
     chunks_done: int
     rate_bytes_per_sec: float
-    """Recent rate (publish: read; fetch: received)."""
+    """Recent rate (publish: read; fetch: received); 0 once nothing moved for 2 s."""
     eta_ms: int | None
     peers: list[TransferPeersItem]
     started_at: datetime
@@ -1753,7 +1753,7 @@ TransferPeersItemState = Literal["active", "idle", "failed", "dropped"]
 
 @dataclass(frozen=True, slots=True)
 class TransferProgressEvent:
-    """A publish or fetch advanced (at most 4 times a second per transfer)."""
+    """A publish or fetch advanced (at most 4 times a second per transfer), and at least once a second while it runs, so a stall shows (rate 0, no ETA)."""
 
     transfer: Transfer
     """A publish or fetch under way or finished (kept until the sidecar stops; the newest 100)."""
