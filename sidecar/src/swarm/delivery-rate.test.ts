@@ -72,6 +72,6 @@ test('delivery rate: the shown rate is 0 while asked and silent for STALLED_AFTE
   assert.equal(r.bytesPerSec, measured) // what the scheduler uses is unchanged
   r.add(100_000, 1000 + STALLED_AFTER_MS + 5) // it answers again
   assert.equal(r.shownAt(1000 + STALLED_AFTER_MS + 5), r.bytesPerSec)
-  r.stop(1000 + STALLED_AFTER_MS + 5) // nothing asked of it: its rate shows whatever the time since
+  r.stop(1000 + STALLED_AFTER_MS + 5) // nothing asked of it: its measured rate shows, however long ago that was
   assert.equal(r.shownAt(60_000), r.bytesPerSec)
 })

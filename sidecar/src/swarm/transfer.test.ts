@@ -26,10 +26,10 @@ test('transfer: a running transfer with nothing moving still notifies, with rate
     t.progressed()
   }
   const moving = t.toJSON()
-  assert.ok(moving.rateBytesPerSec > 5e6, `rate while moving ${moving.rateBytesPerSec}`)
+  assert.ok(moving.rateBytesPerSec > 1e6, `rate while moving ${moving.rateBytesPerSec}`)
   assert.ok(moving.etaMs !== null && moving.etaMs > 0)
   const stoppedAt = Date.now() - started
-  await sleep(STALLED_AFTER_MS + PROGRESS_HEARTBEAT_MS + 300)
+  await sleep(STALLED_AFTER_MS + 2 * PROGRESS_HEARTBEAT_MS)
   const during = seen.filter(s => s.at > stoppedAt + PROGRESS_INTERVAL_MS + 50)
   assert.ok(during.length >= 2, `notifications while stalled: ${JSON.stringify(seen)}`)
   const last = during.at(-1)!

@@ -29,7 +29,7 @@ export class TransferState {
   peers: () => PeerProgress[] = () => []
   private rate = 0
   private lastSample = { t: Date.now(), bytes: 0 }
-  /** When the rate's byte count last grew (ms). */
+  /** When it last progressed, or a sample saw the rate's byte count grow (ms). */
   private lastMovedAt = Date.now()
   private timer: NodeJS.Timeout | undefined
   private lastNotifiedAt = Date.now()
@@ -52,6 +52,7 @@ export class TransferState {
 
   /** Counts progress; notifies at most every PROGRESS_INTERVAL_MS. */
   progressed (): void {
+    this.lastMovedAt = Date.now()
     if (this.timer !== undefined || this.state !== 'running') return
     this.timer = setTimeout(() => { this.timer = undefined; if (this.state === 'running') this.notify() }, PROGRESS_INTERVAL_MS)
     this.timer.unref()
