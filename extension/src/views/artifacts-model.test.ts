@@ -131,6 +131,10 @@ test('progress text: percent, rate, ETA, the peers it comes from', () => {
   assert.equal(progressText(transfer({}), format), '25% of 2.0 MB · 1.5 MB/s · 1 s left · from bobby')
   assert.equal(progressText(transfer({}), format, id => (id === BOB ? 'bob' : id)), '25% of 2.0 MB · 1.5 MB/s · 1 s left · from bob')
   assert.equal(progressText(transfer({ peers: [], rateBytesPerSec: 0, etaMs: null, bytesDone: 0 }), format), '0% of 2.0 MB · looking for holders')
+  const stalledBob = { peer: BOB, name: 'bobby', bytes: 500_000, chunks: 2, rateBytesPerSec: 0, inFlight: 2, state: 'active' as const, reason: null }
+  const carol = { peer: CAROL, name: 'carol', bytes: 0, chunks: 0, rateBytesPerSec: 0, inFlight: 0, state: 'idle' as const, reason: null }
+  assert.equal(progressText(transfer({ rateBytesPerSec: 0, etaMs: null, peers: [stalledBob, carol] }), format), '25% of 2.0 MB · waiting for bobby', 'a stall names the holder it waits for')
+  assert.equal(progressText(transfer({ rateBytesPerSec: 800_000, peers: [stalledBob, { ...carol, state: 'active', chunks: 3, inFlight: 2, rateBytesPerSec: 800_000 }] }), format), '25% of 2.0 MB · 800 KB/s · 1 s left · from bobby, carol', 'while bytes still come, it says where from')
   assert.equal(progressText(transfer({ etaMs: 200_000 }), format), '25% of 2.0 MB · 1.5 MB/s · 3 min left · from bobby')
   assert.equal(progressText(transfer({ kind: 'publish', bytesTotal: 0, bytesDone: 0 }), format), 'Reading the folder…')
   assert.equal(progressText(transfer({ kind: 'publish', bytesTotal: 10_000_000, bytesDone: 5_000_000, rateBytesPerSec: 0 }), format), '50% of 10 MB · 1 s left')

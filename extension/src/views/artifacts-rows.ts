@@ -2,6 +2,7 @@
 // "In the mesh"), each artifact with its size, files and holders online, and the running publish
 // or fetch on it; plus the texts a person reads while a transfer runs (progress, failures).
 import type { Artifact, Peer, Transfer } from '../../../sidecar/src/gen/protocol-types.ts'
+import { waitingFor } from '../../../sidecar/src/client/transfer-view.ts'
 import type { Translate } from '../l10n.ts'
 import { ago, shortPeerId } from './mesh-model.ts'
 import { bytes } from './services-rows.ts'
@@ -67,8 +68,11 @@ export function progressText (tr: Transfer, t: Translate, nameOf: (id: string, f
   if (tr.rateBytesPerSec > 0) parts.push(t('{0}/s', bytes(tr.rateBytesPerSec, t)))
   if (tr.etaMs !== null && tr.etaMs > 0 && tr.bytesDone < tr.bytesTotal) parts.push(t('{0} left', duration(tr.etaMs, t)))
   if (tr.kind === 'fetch') {
+    // a stalled fetch says whom it waits for instead of where the bytes came from
+    const waiting = waitingFor(tr)
     const active = tr.peers.filter(p => p.state === 'active' || p.chunks > 0)
-    if (active.length > 0) parts.push(t('from {0}', active.map(p => nameOf(p.peer, p.name)).join(', ')))
+    if (waiting.length > 0) parts.push(t('waiting for {0}', waiting.map(p => nameOf(p.peer, p.name)).join(', ')))
+    else if (active.length > 0) parts.push(t('from {0}', active.map(p => nameOf(p.peer, p.name)).join(', ')))
     else if (tr.bytesDone < tr.bytesTotal) parts.push(t('looking for holders'))
   }
   return parts.join(' · ')

@@ -6,6 +6,7 @@ import { CLIENT_OPTIONS, type Command } from '../command.ts'
 import { MeshlinkError, type MeshlinkClient } from '../../client/client.ts'
 import type { StoreStatus, Transfer } from '../../gen/protocol-types.ts'
 import { parseByteQuantity } from '../quantity.ts'
+import { waitingFor } from '../../client/transfer-view.ts'
 
 const POLL_MS = 250
 
@@ -16,13 +17,19 @@ export function bytes (n: number): string {
   return `${i === 0 ? n : n.toFixed(1)} ${u[i]}`
 }
 
-/** One line: `[#####-----]  42%  120.0 MiB/285.3 MiB  38.2 MiB/s  ETA 4s  3 peers`. */
+/**
+ * One line: `[#####-----]  42%  120.0 MiB/285.3 MiB  38.2 MiB/s  ETA 4s  3 peers`. A fetch where nothing
+ * arrived for 2 s (the sidecar then reads its rate as 0) names the holders it waits for instead:
+ * `…  0 B/s  waiting for bob`.
+ */
 export function progressLine (t: Transfer, width = 24): string {
   const f = t.bytesTotal > 0 ? Math.min(1, t.bytesDone / t.bytesTotal) : 0
   const bar = '#'.repeat(Math.round(f * width)).padEnd(width, '-')
   const active = t.peers.filter(p => p.state === 'active').length
+  const waiting = waitingFor(t)
   const eta = t.etaMs === null ? '' : `  ETA ${Math.ceil(t.etaMs / 1000)}s`
-  return `[${bar}] ${String(Math.floor(f * 100)).padStart(3)}%  ${bytes(t.bytesDone)}/${bytes(t.bytesTotal)}  ${bytes(t.rateBytesPerSec)}/s${eta}${t.kind === 'fetch' ? `  ${active} peer${active === 1 ? '' : 's'}` : ''}`
+  const peers = waiting.length > 0 ? `  waiting for ${waiting.map(p => p.name ?? p.peer.slice(-8)).join(', ')}` : `  ${active} peer${active === 1 ? '' : 's'}`
+  return `[${bar}] ${String(Math.floor(f * 100)).padStart(3)}%  ${bytes(t.bytesDone)}/${bytes(t.bytesTotal)}  ${bytes(t.rateBytesPerSec)}/s${eta}${t.kind === 'fetch' ? peers : ''}`
 }
 
 /** Polls the transfer until it ends, drawing a progress bar on a terminal's stderr. Ctrl-C cancels it. */
