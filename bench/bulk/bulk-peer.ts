@@ -6,7 +6,15 @@
 //                                      per stdin command {"op":"measure","streams":K,"bytes":N}
 // member = the project's createMeshNode (Noise bound to the mesh secret by its prologue, identify,
 // ping, presence: the real composition); plain = createLibp2p(tcp, noise(), yamux()) as the anchor.
+// Env (for bench/sync/experiments/fetch-floor.ts, the least a verified fetch must do on top of the
+// stream): BULK_SINK_DIR makes the server hash what it receives (SHA-256 per 128 KiB) and write it to
+// a file there, writes in order on the thread pool; BULK_SOURCE_FILE makes the client read each
+// 256 KiB piece it sends from that file (cycling through it) into a new buffer, as a store read does.
 import { createInterface } from 'node:readline'
+import { createHash } from 'node:crypto'
+import { openSync, readSync, fstatSync, rmSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { join } from 'node:path'
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -59,11 +67,61 @@ function bytesOf (c: Uint8Array | { subarray(): Uint8Array }): Uint8Array {
 const node = await makeNode()
 exitWithParent(() => node.stop())
 
+const SINK_DIR = process.env.BULK_SINK_DIR
+const SOURCE_FILE = process.env.BULK_SOURCE_FILE
+const HASH_PIECE = 128 * 1024
+
+/** Hashes every 128 KiB of what it is given and writes it all, in order, to a file in `dir`. */
+async function verifyingSink (dir: string, id: string): Promise<{ take(parts: Uint8Array[]): void, end(): Promise<void> }> {
+  const path = join(dir, `sink-${process.pid}-${id}`)
+  const fh = await open(path, 'w')
+  let hash = createHash('sha256')
+  let hashed = 0
+  // gathered like store/gathered-io.ts: while one pwritev is in flight, what arrives waits, and then
+  // goes out in one call (up to 1,024 buffers)
+  const waiting: Uint8Array[] = []
+  let waitingAt = 0
+  let inFlight: Promise<void> | undefined
+  const flush = (): void => {
+    if (inFlight !== undefined || waiting.length === 0) return
+    const parts = waiting.splice(0, 1024)
+    const at = waitingAt
+    waitingAt += parts.reduce((a, p) => a + p.byteLength, 0)
+    inFlight = fh.writev(parts, at).then(() => { inFlight = undefined; flush() })
+  }
+  return {
+    take (parts) {
+      for (const p of parts) {
+        let at = 0
+        while (at < p.byteLength) {
+          const n = Math.min(p.byteLength - at, HASH_PIECE - hashed)
+          hash.update(p.subarray(at, at + n))
+          hashed += n
+          at += n
+          if (hashed === HASH_PIECE) { hash.digest(); hash = createHash('sha256'); hashed = 0 }
+        }
+      }
+      waiting.push(...parts)
+      flush()
+    },
+    async end () {
+      while (inFlight !== undefined) await inFlight
+      await fh.close()
+      rmSync(path, { force: true })
+    }
+  }
+}
+
 if (role === 'server') {
   await node.handle(BULK_PROTOCOL, async (stream: Stream) => {
     let n = 0
+    const sink = SINK_DIR !== undefined ? await verifyingSink(SINK_DIR, stream.id) : undefined
     try {
-      for await (const c of stream) n += c.byteLength // ends when the sender half-closes
+      for await (const c of stream) { // ends when the sender half-closes
+        n += c.byteLength
+        if (sink) sink.take(c instanceof Uint8Array ? [c] : [...c])
+      }
+      await sink?.end()
     } catch (err) {
       process.stderr.write(`server: stream ${stream.id} failed after ${n} bytes: ${(err as Error).name}: ${(err as Error).message}\n`)
       throw err
@@ -88,6 +146,18 @@ if (role === 'server') {
   const CHUNK = 256 * 1024
   const buf = new Uint8Array(CHUNK)
   for (let i = 0; i < buf.length; i++) buf[i] = i * 31 & 255
+  const source = SOURCE_FILE !== undefined ? openSync(SOURCE_FILE, 'r') : undefined
+  const sourceSize = source !== undefined ? fstatSync(source).size : 0
+  let sourceAt = 0
+  /** The next piece to send: the constant buffer, or a fresh read from BULK_SOURCE_FILE. */
+  const piece = (n: number): Uint8Array => {
+    if (source === undefined) return n === CHUNK ? buf : buf.subarray(0, n)
+    if (sourceAt + n > sourceSize) sourceAt = 0
+    const b = Buffer.allocUnsafe(n)
+    readSync(source, b, 0, n, sourceAt)
+    sourceAt += n
+    return b
+  }
 
   const one = async (bytes: number): Promise<void> => {
     const s = await conn.newStream(BULK_PROTOCOL)
@@ -97,7 +167,7 @@ if (role === 'server') {
     try {
       while (sent < bytes) {
         const n = Math.min(CHUNK, bytes - sent)
-        const ok = s.send(n === CHUNK ? buf : buf.subarray(0, n))
+        const ok = s.send(piece(n))
         sent += n
         if (!ok) await waitDrain(s)
       }
