@@ -38,17 +38,20 @@ export interface LoopbackResult {
 
 const BULK_PEER = join(import.meta.dirname, '..', 'bulk', 'bulk-peer.ts')
 
-async function barePair (): Promise<{ server: Tracked, client: Tracked }> {
-  const server = spawnTracked('bare libp2p server', process.execPath, [BULK_PEER, 'server', 'plain'])
+/** A bulk-peer.ts "plain" server and client, connected; `env` reaches both (e.g. fetch-floor.ts's BULK_SINK_DIR / BULK_SOURCE_FILE). */
+export async function barePair (label = 'bare libp2p', env: NodeJS.ProcessEnv = {}): Promise<{ server: Tracked, client: Tracked }> {
+  const opts = { env: { ...process.env, ...env } }
+  const server = spawnTracked(`${label} server`, process.execPath, [BULK_PEER, 'server', 'plain'], opts)
   const { addr } = await server.lines.nextJson<{ addr: string }>(15_000, 'its listen address')
-  const client = spawnTracked('bare libp2p client', process.execPath, [BULK_PEER, 'client', 'plain', addr])
+  const client = spawnTracked(`${label} client`, process.execPath, [BULK_PEER, 'client', 'plain', addr], opts)
   await client.lines.nextJson(15_000, 'the ready line')
   return { server, client }
 }
 
-async function bareMeasure (client: Tracked, bytes: number): Promise<MeasureResult> {
+/** One transfer of `bytes` over one stream of a bare pair. */
+export async function bareMeasure (client: Tracked, bytes: number, timeoutMs = 120_000): Promise<MeasureResult> {
   client.proc.stdin!.write(JSON.stringify({ op: 'measure', streams: 1, bytes }) + '\n')
-  return client.lines.nextJson<MeasureResult>(120_000, 'a bare transfer result')
+  return client.lines.nextJson<MeasureResult>(timeoutMs, 'a bare transfer result')
 }
 
 /**

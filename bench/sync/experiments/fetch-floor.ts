@@ -11,15 +11,14 @@
 // Data in /dev/shm when it has room (as bench:sync).
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { installCleanupHandlers, stopAll, spawnTracked, type Tracked } from '../../lib/child-processes.ts'
+import { installCleanupHandlers, stopAll, type Tracked } from '../../lib/child-processes.ts'
 import { bigTempDir, removeAllBigDirs, writeRandomFile } from '../common.ts'
 import { cpuSeconds } from '../../forward/proc-stats.ts'
-import type { MeasureResult } from '../../bulk/bulk-protocol.ts'
+import { barePair, bareMeasure } from '../loopback.ts'
 
 const { values } = parseArgs({ options: { mib: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '3' } } })
 const bytes = Number(values.mib) * 1024 * 1024
 const rounds = Math.min(Number(values.rounds), 10)
-const BULK_PEER = join(import.meta.dirname, '..', '..', 'bulk', 'bulk-peer.ts')
 
 installCleanupHandlers()
 process.on('exit', removeAllBigDirs)
@@ -27,26 +26,17 @@ const dir = bigTempDir('floor', 2 * 256 * 1024 * 1024 + bytes)
 const source = join(dir, 'source.bin')
 writeRandomFile(source, 256 * 1024 * 1024)
 
-async function pair (label: string, env: NodeJS.ProcessEnv): Promise<{ server: Tracked, client: Tracked }> {
-  const server = spawnTracked(`${label} server`, process.execPath, [BULK_PEER, 'server', 'plain'], { env: { ...process.env, ...env } })
-  const { addr } = await server.lines.nextJson<{ addr: string }>(15_000, 'its listen address')
-  const client = spawnTracked(`${label} client`, process.execPath, [BULK_PEER, 'client', 'plain', addr], { env: { ...process.env, ...env } })
-  await client.lines.nextJson(15_000, 'the ready line')
-  return { server, client }
-}
-
 async function measure (p: { server: Tracked, client: Tracked }, n: number): Promise<{ MBps: number, receiverCpuPerGiB: number, senderCpuPerGiB: number }> {
   const r0 = cpuSeconds(p.server.pid); const s0 = cpuSeconds(p.client.pid)
-  p.client.proc.stdin!.write(JSON.stringify({ op: 'measure', streams: 1, bytes: n }) + '\n')
-  const res = await p.client.lines.nextJson<MeasureResult>(300_000, 'a transfer result')
+  const res = await bareMeasure(p.client, n, 300_000)
   if (!res.ok) throw new Error(res.error)
   const gib = n / 2 ** 30
   return { MBps: res.MBps, receiverCpuPerGiB: (cpuSeconds(p.server.pid) - r0) / gib, senderCpuPerGiB: (cpuSeconds(p.client.pid) - s0) / gib }
 }
 
 try {
-  const bare = await pair('bare', {})
-  const floor = await pair('floor', { BULK_SINK_DIR: dir, BULK_SOURCE_FILE: source })
+  const bare = await barePair('bare')
+  const floor = await barePair('floor', { BULK_SINK_DIR: dir, BULK_SOURCE_FILE: source })
   await measure(bare, 128 * 1024 * 1024) // warm-up, both
   await measure(floor, 128 * 1024 * 1024)
   const fmt = (r: Awaited<ReturnType<typeof measure>>): string => `${r.MBps.toFixed(0)} MB/s, CPU s/GiB receiver ${r.receiverCpuPerGiB.toFixed(2)} + sender ${r.senderCpuPerGiB.toFixed(2)}`
