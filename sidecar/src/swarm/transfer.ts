@@ -41,9 +41,9 @@ export class TransferState {
     this.path = path
     this.tag = tag
     this.onProgress = onProgress
+    // runs until finish(), the only place state leaves 'running'
     this.heartbeat = setInterval(() => {
-      if (this.state !== 'running') clearInterval(this.heartbeat)
-      else if (Date.now() - this.lastNotifiedAt >= PROGRESS_HEARTBEAT_MS) this.notify()
+      if (Date.now() - this.lastNotifiedAt >= PROGRESS_HEARTBEAT_MS) this.notify()
     }, PROGRESS_HEARTBEAT_MS / 4)
     this.heartbeat.unref()
   }
